@@ -1,0 +1,12 @@
+"""rnn_lib: the recurrent networks that the course builds, chapter by chapter.
+
+Each module holds one idea and names the chapter that builds it. The shape
+letters used in docstrings (L, N, H_in, H_out, D) are defined on the book's
+notation page.
+"""
+
+from rnn_lib.environment import setup_notebook
+
+__version__ = "0.1.0"
+
+__all__ = ["setup_notebook", "__version__"]

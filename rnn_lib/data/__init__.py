@@ -1,0 +1,1 @@
+"""Data the course ships and builds: corpora and synthetic sequence tasks."""

@@ -1,0 +1,54 @@
+"""The notebook environment: seeding, device choice, Colab widgets.
+
+Every notebook of the course starts with the same setup cell, which imports
+``rnn_lib`` (installing it when missing) and calls :func:`setup_notebook`.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+
+import numpy as np
+import torch
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's generators (CUDA included)."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def pick_device() -> torch.device:
+    """CUDA when a GPU is present, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _enable_colab_widgets() -> None:
+    # Colab renders ipywidgets 8 only through its custom widget manager.
+    if "google.colab" not in sys.modules:
+        return
+    import ipywidgets
+
+    if int(ipywidgets.__version__.split(".")[0]) >= 8:
+        from google.colab import output  # type: ignore[import-not-found]
+
+        output.enable_custom_widget_manager()
+
+
+def setup_notebook(seed: int = 0) -> torch.device:
+    """Seed every generator, pick the device and print one line saying which.
+
+    Returns:
+        the ``torch.device`` the notebook should use.
+    """
+    import rnn_lib
+
+    seed_everything(seed)
+    _enable_colab_widgets()
+    device = pick_device()
+    print(f"rnn_lib {rnn_lib.__version__}, torch {torch.__version__}, device {device}")
+    return device
