@@ -1,0 +1,37 @@
+"""rnn_lib.environment: the setup cell's seeding and device choice."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+import rnn_lib
+from rnn_lib.environment import pick_device, seed_everything
+
+
+def draw():
+    return random.random(), np.random.rand(), torch.rand(1).item()
+
+
+def test_seeding_makes_every_generator_repeat():
+    seed_everything(3)
+    first = draw()
+    seed_everything(3)
+    assert draw() == first
+    seed_everything(4)
+    assert draw() != first
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+def test_bad_seed_is_refused(seed):
+    with pytest.raises(ValueError, match="seed must be a non-negative int, got"):
+        seed_everything(seed)
+
+
+def test_setup_notebook_returns_the_device_and_says_which(capsys):
+    device = rnn_lib.setup_notebook(seed=0)
+    assert device == pick_device()
+    assert device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    line = capsys.readouterr().out.strip()
+    assert line == f"rnn_lib {rnn_lib.__version__}, torch {torch.__version__}, device {device}"
