@@ -39,7 +39,9 @@ def activation(nonlinearity: str) -> Callable[[torch.Tensor], torch.Tensor]:
         ValueError: it is a str other than ``'tanh'`` and ``'relu'``.
     """
     if not isinstance(nonlinearity, str):
-        raise TypeError(f"nonlinearity must be a str, got {type(nonlinearity).__name__}")
+        raise TypeError(
+            f"nonlinearity must be a str, got {type(nonlinearity).__name__}"
+        )
     if nonlinearity not in NONLINEARITIES:
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
     return NONLINEARITIES[nonlinearity]
@@ -155,12 +157,13 @@ def rnn_layer(
             batch_sizes = batch_sizes.tolist()
         check_batch_sizes(batch_sizes, L, N)
 
+    weights = (w_ih, w_hh, b_ih, b_hh)
     steps = range(L - 1, -1, -1) if reverse else range(L)
     h = h_0  # (N, H_out)
     outputs = [None] * L
     for t in steps:
         n = batch_sizes[t]  # rows [:n] take a step, rows [n:] wait
-        h_t = rnn_step(x[t, :n], h[:n], w_ih, w_hh, b_ih, b_hh, nonlinearity)  # (n, H_out)
+        h_t = rnn_step(x[t, :n], h[:n], *weights, nonlinearity)  # (n, H_out)
         if n == N:
             h = outputs[t] = h_t  # (N, H_out)
         else:

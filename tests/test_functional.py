@@ -17,7 +17,12 @@ def make_bidirectional(h_in, h_out, bias, nonlinearity, seed=0):
     """A one-layer bidirectional nn.RNN: its two directions are our oracle."""
     torch.manual_seed(seed)
     return torch.nn.RNN(
-        h_in, h_out, nonlinearity=nonlinearity, bias=bias, bidirectional=True, dtype=DTYPE
+        h_in,
+        h_out,
+        nonlinearity=nonlinearity,
+        bias=bias,
+        bidirectional=True,
+        dtype=DTYPE,
     )
 
 
@@ -58,7 +63,9 @@ def test_rnn_step_matches_torch_cell(nonlinearity, bias):
     assert ours.shape == (N, H_out)
 
     cotangent = torch.randn(N, H_out, dtype=DTYPE)
-    for g_ours, g_ref in zip(grads([ours], [cotangent], params), grads([ref], [cotangent], params)):
+    for g_ours, g_ref in zip(
+        grads([ours], [cotangent], params), grads([ref], [cotangent], params)
+    ):
         torch.testing.assert_close(g_ours, g_ref, **TOL)
 
 
@@ -75,7 +82,9 @@ def test_rnn_step_is_the_formula():
             a += sum(x[n, k] * w_ih[j, k] for k in range(3))
             a += sum(h[n, k] * w_hh[j, k] for k in range(4))
             expected[n, j] = torch.relu(a)
-    torch.testing.assert_close(rnn_step(x, h, w_ih, w_hh, b_ih, b_hh, "relu"), expected, **TOL)
+    torch.testing.assert_close(
+        rnn_step(x, h, w_ih, w_hh, b_ih, b_hh, "relu"), expected, **TOL
+    )
 
 
 def test_rnn_step_unbatched():
@@ -117,13 +126,21 @@ def test_rnn_layer_matches_torch(reverse, nonlinearity, bias, lengths):
     out_ref, h_n_ref = out_ref[..., half], h_n_ref[int(reverse)]
 
     out, h_n = rnn_layer(
-        x, h_0, *weights, nonlinearity=nonlinearity, reverse=reverse, batch_sizes=batch_sizes
+        x,
+        h_0,
+        *weights,
+        nonlinearity=nonlinearity,
+        reverse=reverse,
+        batch_sizes=batch_sizes,
     )
     assert out.shape == (L, N, H_out) and h_n.shape == (N, H_out)
     torch.testing.assert_close(out, out_ref, **TOL)
     torch.testing.assert_close(h_n, h_n_ref, **TOL)
 
-    cotangents = [torch.randn(L, N, H_out, dtype=DTYPE), torch.randn(N, H_out, dtype=DTYPE)]
+    cotangents = [
+        torch.randn(L, N, H_out, dtype=DTYPE),
+        torch.randn(N, H_out, dtype=DTYPE),
+    ]
     ours = grads([out, h_n], cotangents, inputs)
     theirs = grads([out_ref, h_n_ref], cotangents, inputs)
     for g_ours, g_ref in zip(ours, theirs):
@@ -189,7 +206,10 @@ def test_rnn_layer_shapes_property(L, N, H_in, H_out, reverse, data):
     half = slice(H_out, None) if reverse else slice(None, H_out)
 
     out, h_n = rnn_layer(
-        x, h_0_both[int(reverse)], *weights, reverse=reverse,
+        x,
+        h_0_both[int(reverse)],
+        *weights,
+        reverse=reverse,
         batch_sizes=packed.batch_sizes.tolist(),
     )
     torch.testing.assert_close(out, out_ref[..., half], **TOL)
@@ -205,7 +225,9 @@ def small_layer_args():
 
 
 def test_activation_rejects_unknown_name():
-    with pytest.raises(ValueError, match=r"nonlinearity must be 'tanh' or 'relu', got 'sigmoid'"):
+    with pytest.raises(
+        ValueError, match=r"nonlinearity must be 'tanh' or 'relu', got 'sigmoid'"
+    ):
         activation("sigmoid")
 
 
@@ -216,23 +238,31 @@ def test_activation_rejects_non_str():
 
 def test_rnn_step_rejects_unknown_nonlinearity():
     x, h, w_ih, w_hh = small_layer_args()
-    with pytest.raises(ValueError, match=r"nonlinearity must be 'tanh' or 'relu', got 'gelu'"):
+    with pytest.raises(
+        ValueError, match=r"nonlinearity must be 'tanh' or 'relu', got 'gelu'"
+    ):
         rnn_step(x[0], h, w_ih, w_hh, nonlinearity="gelu")
 
 
 def test_rnn_layer_rejects_unknown_nonlinearity():
-    with pytest.raises(ValueError, match=r"nonlinearity must be 'tanh' or 'relu', got 'TANH'"):
+    with pytest.raises(
+        ValueError, match=r"nonlinearity must be 'tanh' or 'relu', got 'TANH'"
+    ):
         rnn_layer(*small_layer_args(), nonlinearity="TANH")
 
 
 def test_rnn_layer_rejects_empty_sequence():
     x, h, w_ih, w_hh = small_layer_args()
-    with pytest.raises(ValueError, match=r"expected a sequence of length >= 1, got length 0"):
+    with pytest.raises(
+        ValueError, match=r"expected a sequence of length >= 1, got length 0"
+    ):
         rnn_layer(x[:0], h, w_ih, w_hh)
 
 
 def test_rnn_layer_rejects_wrong_number_of_batch_sizes():
-    with pytest.raises(ValueError, match=r"expected 3 batch sizes \(one per time step\), got 2"):
+    with pytest.raises(
+        ValueError, match=r"expected 3 batch sizes \(one per time step\), got 2"
+    ):
         rnn_layer(*small_layer_args(), batch_sizes=[2, 1])
 
 
@@ -243,5 +273,7 @@ def test_rnn_layer_rejects_increasing_batch_sizes():
 
 @pytest.mark.parametrize("sizes", [[2, 1, 0], [3, 2, 1]])
 def test_check_batch_sizes_range(sizes):
-    with pytest.raises(ValueError, match=rf"expected batch sizes between 1 and 2, got \{sizes}"):
+    with pytest.raises(
+        ValueError, match=rf"expected batch sizes between 1 and 2, got \{sizes}"
+    ):
         check_batch_sizes(sizes, 3, 2)
