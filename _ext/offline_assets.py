@@ -1,0 +1,103 @@
+"""Serve require.js and the Jupyter widget manager from the book's own _static.
+
+A default Jupyter Book page loads three scripts from CDNs: MathJax, require.js
+and ``@jupyter-widgets/html-manager``'s ``embed-amd.js`` (the last two only on
+pages whose notebook stored widget state). Behind a firewall that blocks the
+CDNs, the math stays raw ``$$`` and the widgets stay empty boxes. The book
+serves all three itself:
+
+* MathJax 3 comes from the PyPI package ``sphinx-mathjax-offline`` (an extra
+  Sphinx extension in ``_config.yml``), which copies it into ``_static/mathjax``.
+* require.js and ``embed-amd.js`` come from the npm packages pinned in
+  ``package.json`` / ``package-lock.json``. This extension runs ``npm ci`` when
+  ``node_modules`` is missing, points myst-nb's ``nb_ipywidgets_js`` at local
+  copies, and copies the two files into ``_static/vendor`` after the build.
+
+So the build command stays ``jupyter-book build .``; it needs ``npm`` (Node.js)
+the first time. ``tests/browser/test_built_book.py`` opens the built book with
+every request outside localhost blocked and checks that nothing is missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.errors import ExtensionError
+from sphinx.util import logging
+from sphinx.util.fileutil import copy_asset_file
+
+logger = logging.getLogger(__name__)
+
+# Where each served file comes from (under node_modules) and where it lands
+# (under _static). Order matters: require.js must load before embed-amd.js.
+VENDORED = {
+    "vendor/require.js": "requirejs/require.js",
+    "vendor/embed-amd.js": "@jupyter-widgets/html-manager/dist/embed-amd.js",
+}
+
+
+def _node_modules(app: Sphinx) -> Path:
+    """The folder next to package.json where npm installs the packages."""
+    return Path(app.confdir) / "node_modules"
+
+
+def _install_npm_packages(app: Sphinx) -> None:
+    """Run ``npm ci`` when a vendored file is missing from node_modules."""
+    node_modules = _node_modules(app)
+    if all((node_modules / source).is_file() for source in VENDORED.values()):
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise ExtensionError(
+            "offline_assets: the book serves require.js and the widget manager "
+            f"from {node_modules}, which is missing; install Node.js (npm) or "
+            "run `npm ci` in the repository root"
+        )
+    logger.info("offline_assets: installing the npm packages (npm ci)")
+    result = subprocess.run(
+        [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+        cwd=app.confdir,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise ExtensionError(f"offline_assets: `npm ci` failed:\n{result.stderr}")
+    missing = [s for s in VENDORED.values() if not (node_modules / s).is_file()]
+    if missing:
+        raise ExtensionError(
+            f"offline_assets: `npm ci` did not install {missing}; "
+            "check package.json against VENDORED in _ext/offline_assets.py"
+        )
+
+
+def _use_local_widget_scripts(app: Sphinx, config: Config) -> None:
+    # A relative path in add_js_file is served from _static. No
+    # data-jupyter-widgets-cdn attribute: the built-in widgets (controls,
+    # output) are inside embed-amd.js, so nothing is fetched from a CDN.
+    config.nb_ipywidgets_js = {path: {} for path in VENDORED}
+
+
+def _copy_vendored_files(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    static = Path(app.outdir) / "_static"
+    for target, source in VENDORED.items():
+        (static / target).parent.mkdir(parents=True, exist_ok=True)
+        copy_asset_file(str(_node_modules(app) / source), str(static / target))
+
+
+def _on_builder_inited(app: Sphinx) -> None:
+    if app.builder.format == "html":
+        _install_npm_packages(app)
+
+
+def setup(app: Sphinx) -> dict:
+    app.setup_extension("myst_nb")
+    app.connect("config-inited", _use_local_widget_scripts)
+    app.connect("builder-inited", _on_builder_inited)
+    app.connect("build-finished", _copy_vendored_files)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
