@@ -27,3 +27,222 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 6.0, height: float
         nrows, ncols, figsize=(width * ncols, height * nrows), layout="constrained", **kwargs
     )
     return fig, axes
+
+
+def plot_unrolled_rnn(
+    steps: int = 4,
+    *,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    show_output: bool = False,
+    readout: bool = False,
+    folded: bool = False,
+):
+    """Draw an RNN unrolled through time: one box per state, one arrow per use of a weight.
+
+    Every box in a row applies the same weights; an arrow's colour names the
+    weight it multiplies by (blue input-to-hidden, green hidden-to-hidden,
+    orange readout). The states that ``nn.RNN`` returns in ``h_n`` get a thick
+    orange edge and their index in ``h_n``: a forward chain ends at the last
+    step, a backward chain at the first. Time steps are numbered from 1 as in
+    the book's equations (``x_1`` is ``input[0]`` in code).
+
+    Args:
+        steps: number of time steps L drawn, at least 1.
+        num_layers: stacked layers, drawn bottom to top.
+        bidirectional: also draw each layer's backward chain (right to left).
+        show_output: draw the top layer's output ``o_t`` (both directions
+            concatenated), which is what ``nn.RNN`` returns as ``output``.
+        readout: draw the output layer ``y_t = W_hy h_t + b_y`` on top.
+        folded: add a panel on the left with the folded (looped) network.
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+    from matplotlib.path import Path
+
+    for name, value in (("steps", steps), ("num_layers", num_layers)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    directions = 2 if bidirectional else 1
+    colours = {
+        "ih": COLOURS["rnn"],
+        "hh": COLOURS["gru"],
+        "hy": COLOURS["lstm"],
+        "copy": "#555555",
+    }
+    box_w, box_h, dx, dy = 0.9, 0.55, 1.7, 1.1
+    single = num_layers == 1 and not bidirectional  # label the arrows with W_xh, W_hh
+
+    def box(ax, x, y, text, face="white", h_n=None):
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - box_w / 2, y - box_h / 2),
+                box_w,
+                box_h,
+                boxstyle="round,pad=0.04,rounding_size=0.12",
+                facecolor=face,
+                edgecolor="#333333" if h_n is None else COLOURS["torch"],
+                linewidth=1.2 if h_n is None else 2.6,
+            )
+        )
+        ax.text(x, y, text, ha="center", va="center", fontsize=11)
+        if h_n is not None:  # the state's index in h_n
+            ax.text(
+                x + box_w / 2 - 0.02,
+                y + box_h / 2 - 0.02,
+                str(h_n),
+                color=COLOURS["torch"],
+                fontsize=7,
+                ha="right",
+                va="top",
+                fontweight="bold",
+            )
+
+    def arrow(ax, points, kind, label=None):
+        ax.add_patch(
+            FancyArrowPatch(
+                path=Path(points),
+                arrowstyle="-|>",
+                mutation_scale=12,
+                linewidth=1.3,
+                color=colours[kind],
+            )
+        )
+        if label:
+            (x0, y0), (x1, y1) = points[0], points[-1]
+            vertical = abs(x1 - x0) < abs(y1 - y0)
+            ax.text(
+                (x0 + x1) / 2 + (0.06 if vertical else 0),
+                (y0 + y1) / 2 + (0 if vertical else 0.04),
+                label,
+                color=colours[kind],
+                fontsize=9,
+                ha="left" if vertical else "center",
+                va="center" if vertical else "bottom",
+            )
+
+    def up(ax, x, y_from, y_to, kind, lane=None, label=None):
+        """A vertical arrow in column x; with a lane, routed through the gap beside the column."""
+        if lane is None:
+            arrow(ax, [(x, y_from + box_h / 2), (x, y_to - box_h / 2)], kind, label)
+            return
+        side = x + box_w / 2 + 0.1 + 0.1 * lane
+        arrow(
+            ax,
+            [
+                (x + box_w / 2 - 0.06, y_from + box_h / 2),
+                (side, y_from + box_h / 2 + 0.12),
+                (side, y_to - box_h / 2 - 0.2),
+                (x + 0.15 * (lane + 1), y_to - box_h / 2),
+            ],
+            kind,
+            label,
+        )
+
+    panels = 2 if folded else 1
+    rows = 1 + num_layers * directions + show_output + readout
+    fig, axes = new_figure(
+        ncols=panels,
+        width=(1.05 * (steps + 2 * directions) + (1.6 if folded else 0)) / panels,
+        height=0.4 + 0.75 * rows,
+        gridspec_kw={"width_ratios": [1.6, 1.05 * (steps + 2 * directions)]}
+        if folded
+        else None,
+    )
+    ax = axes[-1] if folded else axes
+    xs = [dx * t for t in range(steps + 1)]  # xs[t] for t = 1..steps
+
+    def feed(t, sources, row, kind, label=None):
+        """Arrows into (row, t) from the same column of each source row."""
+        lane = 0
+        for source in sorted(sources, reverse=True):
+            if source == row - 1:
+                up(ax, xs[t], source * dy, row * dy, kind, label=label)
+            else:
+                up(ax, xs[t], source * dy, row * dy, kind, lane, label)
+                lane += 1
+
+    for t in range(1, steps + 1):
+        box(ax, xs[t], 0, f"$x_{{{t}}}$", face="#f2f2f2")
+    below, row = [0], 0  # the rows that feed the next layer, the row drawn last
+    for layer in range(num_layers):
+        rows_here = []
+        for direction in range(directions):
+            row += 1
+            rows_here.append(row)
+            y = row * dy
+            index = layer * directions + direction
+            upper = f"^{{({layer + 1})}}" if num_layers > 1 else ""
+            time = range(1, steps + 1) if direction == 0 else range(steps, 0, -1)
+            sign = 1 if direction == 0 else -1
+            previous = xs[time[0]] - sign * dx
+            box(
+                ax,
+                previous,
+                y,
+                "$h_0$" if single else f"$h_0[{index}]$",
+                face="#f2f2f2",
+            )
+            for t in time:
+                arrowhead = r"\overleftarrow{h}" if direction else "h"
+                text = f"${arrowhead}{upper}_{{{t}}}$"
+                box(ax, xs[t], y, text, h_n=index if t == time[-1] else None)
+                arrow(
+                    ax,
+                    [(previous + sign * box_w / 2, y), (xs[t] - sign * box_w / 2, y)],
+                    "hh",
+                    "$W_{hh}$" if single and t == 1 else None,
+                )
+                previous = xs[t]
+                feed(t, below, row, "ih", "$W_{xh}$" if single and t == 1 else None)
+        below = rows_here
+    if show_output:  # o_t concatenates the top layer's directions: a copy, no weight
+        row += 1
+        for t in range(1, steps + 1):
+            box(ax, xs[t], row * dy, f"$o_{{{t}}}$", face="#eef4fa")
+            feed(t, below, row, "copy")
+        below = [row]
+    if readout:
+        row += 1
+        for t in range(1, steps + 1):
+            box(ax, xs[t], row * dy, f"$y_{{{t}}}$", face="#fbeee6")
+            feed(t, below, row, "hy", "$W_{hy}$" if t == 1 else None)
+    y = row * dy
+    ax.set_xlim(xs[1] - dx - 0.6, xs[steps] + (dx if bidirectional else 0) + 0.9)
+    ax.set_ylim(-0.45, y + 0.6)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+    if folded:
+        fax = axes[0]
+        box(fax, 0, 0, "$x_t$", face="#f2f2f2")
+        box(fax, 0, dy, "$h_t$")
+        up(fax, 0, 0, dy, "ih", label="$W_{xh}$")
+        arrow(
+            fax,
+            [
+                (box_w / 2, dy + 0.12),
+                (box_w / 2 + 0.45, dy + 0.5),
+                (box_w / 2 + 0.45, dy - 0.5),
+                (box_w / 2, dy - 0.12),
+            ],
+            "hh",
+        )
+        fax.text(
+            box_w / 2 + 0.5,
+            dy,
+            "$W_{hh}$",
+            color=colours["hh"],
+            fontsize=9,
+            va="center",
+        )
+        if readout:
+            box(fax, 0, 2 * dy, "$y_t$", face="#fbeee6")
+            up(fax, 0, dy, 2 * dy, "hy", label="$W_{hy}$")
+        fax.set_xlim(-0.6, 1.6)
+        fax.set_ylim(-0.45, y + 0.6)
+        fax.set_aspect("equal")
+        fax.axis("off")
+    return fig

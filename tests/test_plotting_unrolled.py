@@ -1,0 +1,88 @@
+"""Tests for rnn_lib.plotting.plot_unrolled_rnn (the unrolled graph of chapters 2 to 4)."""
+
+import matplotlib.colors as mcolors
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from rnn_lib.plotting import COLOURS, plot_unrolled_rnn
+
+
+def boxes(ax):
+    return [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
+
+
+def h_n_boxes(ax):
+    orange = mcolors.to_rgba(COLOURS["torch"])
+    return [p for p in boxes(ax) if p.get_edgecolor() == orange]
+
+
+def centre(patch):
+    return patch.get_x() + patch.get_width() / 2, patch.get_y() + patch.get_height() / 2
+
+
+@pytest.mark.parametrize("steps", [1, 3, 5])
+@pytest.mark.parametrize("num_layers", [1, 2, 3])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("show_output", [False, True])
+def test_one_box_per_state(steps, num_layers, bidirectional, show_output):
+    fig = plot_unrolled_rnn(
+        steps, num_layers=num_layers, bidirectional=bidirectional, show_output=show_output
+    )
+    ax = fig.axes[-1]
+    chains = num_layers * (2 if bidirectional else 1)
+    # inputs, each chain's h_0 and states, the output row
+    assert len(boxes(ax)) == steps + chains * (steps + 1) + show_output * steps
+    # every use of W_hh is one arrow, every use of an input weight one per source row
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    d = 2 if bidirectional else 1
+    expected = (
+        chains * steps  # hidden-to-hidden
+        + d * steps  # layer 1 reads the input row
+        + (num_layers - 1) * d * steps * d  # higher layers read every direction below
+        + show_output * steps * d  # output copies every direction of the top layer
+    )
+    assert len(arrows) == expected
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_h_n_marks_the_last_state_of_each_chain(num_layers, bidirectional):
+    steps = 4
+    fig = plot_unrolled_rnn(steps, num_layers=num_layers, bidirectional=bidirectional)
+    ax = fig.axes[-1]
+    state_xs = sorted({round(centre(p)[0], 6) for p in boxes(ax) if centre(p)[1] == 0})
+    first, last = state_xs[0], state_xs[-1]  # the columns of x_1 and x_L
+    marked = sorted(h_n_boxes(ax), key=lambda p: centre(p)[1])  # bottom to top = h_n order
+    assert len(marked) == num_layers * (2 if bidirectional else 1)
+    for index, patch in enumerate(marked):
+        backward = bidirectional and index % 2 == 1
+        assert round(centre(patch)[0], 6) == (first if backward else last)
+    indices = [t.get_text() for t in ax.texts if t.get_color() == COLOURS["torch"]]
+    assert sorted(indices) == [str(i) for i in range(len(marked))]
+    plt.close(fig)
+
+
+def test_readout_and_folded_panels():
+    fig = plot_unrolled_rnn(3, readout=True, folded=True)
+    assert len(fig.axes) == 2
+    folded, unrolled = fig.axes
+    labels = {t.get_text() for t in unrolled.texts}
+    assert {"$W_{xh}$", "$W_{hh}$", "$W_{hy}$", "$y_{3}$", "$h_0$"} <= labels
+    assert {"$x_t$", "$h_t$", "$y_t$"} <= {t.get_text() for t in folded.texts}
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"steps": 0}, "steps must be a positive int, got 0"),
+        ({"steps": 2.0}, "steps must be a positive int, got 2.0"),
+        ({"num_layers": 0}, "num_layers must be a positive int, got 0"),
+        ({"num_layers": True}, "num_layers must be a positive int, got True"),
+    ],
+)
+def test_rejects_bad_sizes(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        plot_unrolled_rnn(**kwargs)
