@@ -73,7 +73,7 @@ def plot_unrolled_rnn(
         "copy": "#555555",
     }
     box_w, box_h, dx, dy = 0.9, 0.55, 1.7, 1.1
-    single = num_layers == 1 and not bidirectional  # label the arrows with W_xh, W_hh
+    single = num_layers == 1 and not bidirectional  # label the arrows with W_ih, W_hh
 
     def box(ax, x, y, text, face="white", h_n=None):
         ax.add_patch(
@@ -196,7 +196,7 @@ def plot_unrolled_rnn(
                     "$W_{hh}$" if single and t == 1 else None,
                 )
                 previous = xs[t]
-                feed(t, below, row, "ih", "$W_{xh}$" if single and t == 1 else None)
+                feed(t, below, row, "ih", "$W_{ih}$" if single and t == 1 else None)
         below = rows_here
     if show_output:  # o_t concatenates the top layer's directions: a copy, no weight
         row += 1
@@ -219,7 +219,7 @@ def plot_unrolled_rnn(
         fax = axes[0]
         box(fax, 0, 0, "$x_t$", face="#f2f2f2")
         box(fax, 0, dy, "$h_t$")
-        up(fax, 0, 0, dy, "ih", label="$W_{xh}$")
+        up(fax, 0, 0, dy, "ih", label="$W_{ih}$")
         arrow(
             fax,
             [

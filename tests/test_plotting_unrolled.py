@@ -69,7 +69,7 @@ def test_readout_and_folded_panels():
     assert len(fig.axes) == 2
     folded, unrolled = fig.axes
     labels = {t.get_text() for t in unrolled.texts}
-    assert {"$W_{xh}$", "$W_{hh}$", "$W_{hy}$", "$y_{3}$", "$h_0$"} <= labels
+    assert {"$W_{ih}$", "$W_{hh}$", "$W_{hy}$", "$y_{3}$", "$h_0$"} <= labels
     assert {"$x_t$", "$h_t$", "$y_t$"} <= {t.get_text() for t in folded.texts}
     plt.close(fig)
 
