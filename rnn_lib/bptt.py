@@ -33,43 +33,7 @@ from collections.abc import Sequence
 import torch
 from torch.autograd.function import once_differentiable
 
-NONLINEARITIES = ("tanh", "relu")
-
-
-def _as_list(batch_sizes) -> list[int] | None:
-    if batch_sizes is None:
-        return None
-    if isinstance(batch_sizes, torch.Tensor):
-        return [int(b) for b in batch_sizes.tolist()]
-    return [int(b) for b in batch_sizes]
-
-
-def _check(x, h_0, w_ih, w_hh, b_ih, b_hh, nonlinearity, batch_sizes) -> None:
-    if nonlinearity not in NONLINEARITIES:
-        raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-    if x.dim() != 3:
-        raise ValueError(f"expected x of shape (L, N, H_in), got {tuple(x.shape)}")
-    L, N, H_in = x.shape
-    H = w_hh.shape[0]
-    expected = {
-        "w_ih": (w_ih, (H, H_in)),
-        "w_hh": (w_hh, (H, H)),
-        "h_0": (h_0, (N, H)),
-        "b_ih": (b_ih, (H,)),
-        "b_hh": (b_hh, (H,)),
-    }
-    for name, (tensor, shape) in expected.items():
-        if tensor is not None and tuple(tensor.shape) != shape:
-            raise ValueError(f"expected {name} of shape {shape}, got {tuple(tensor.shape)}")
-    if batch_sizes is not None:
-        if len(batch_sizes) != L:
-            raise ValueError(f"expected {L} batch sizes, got {len(batch_sizes)}")
-        if any(b < 1 or b > N for b in batch_sizes) or any(
-            later > earlier for earlier, later in zip(batch_sizes, batch_sizes[1:])
-        ):
-            raise ValueError(
-                f"batch_sizes must be non-increasing and between 1 and {N}, got {batch_sizes}"
-            )
+from rnn_lib.functional import activation, check_batch_sizes
 
 
 def _steps(L: int, reverse: bool) -> range:
@@ -77,64 +41,85 @@ def _steps(L: int, reverse: bool) -> range:
     return range(L - 1, -1, -1) if reverse else range(L)
 
 
+def _ends(batch_sizes: list[int]) -> list[tuple[int, int]]:
+    """For each step t, the rows ``[lo:hi)`` whose last step going forward is t."""
+    nexts = batch_sizes[1:] + [0]
+    return [(b_next, b) for b, b_next in zip(batch_sizes, nexts)]
+
+
 class RNNLayerFunction(torch.autograd.Function):
     """One tanh/ReLU layer over a whole sequence, with a hand-derived backward.
 
-    Called through :func:`rnn_layer`; ``apply`` takes the same arguments
-    positionally, with ``batch_sizes`` a list of ints or None.
+    Called through :func:`rnn_layer`, which validates the arguments; ``apply``
+    takes the same arguments positionally, ``batch_sizes`` a list or None.
     """
 
     @staticmethod
-    def forward(ctx, x, h_0, w_ih, w_hh, b_ih, b_hh, nonlinearity, reverse, batch_sizes):
+    def forward(
+        ctx, x, h_0, w_ih, w_hh, b_ih, b_hh, nonlinearity, reverse, batch_sizes
+    ):
         L, N, H_in = x.shape
         H = w_hh.shape[0]
-        # All input projections at once, written straight into the output buffer.
+        tanh = nonlinearity == "tanh"
         bias = b_ih if b_hh is None else (b_hh if b_ih is None else b_ih + b_hh)
+        # Speed: torch's CPU tanh is not vectorised, its sigmoid is, and
+        # tanh(a) = 2 sigmoid(2a) - 1. So for tanh the loop runs on
+        # s_t = sigmoid(2 a_t) = (h_t + 1) / 2, where
+        #   2 a_t = 2 (x_t W_ih^T + b) - 2 rowsum(W_hh) + 4 s_{t-1} W_hh^T,
+        # and one pass at the end turns every s_t back into h_t = 2 s_t - 1.
+        if tanh:
+            shift = -2 * w_hh.sum(1) if bias is None else 2 * bias - 2 * w_hh.sum(1)
+            scale, alpha, state_0 = 2, 4, (h_0 + 1) / 2
+        else:
+            shift, scale, alpha, state_0 = bias, 1, 1, h_0
+        # All input projections at once, written straight into the output buffer.
         x2d = x.reshape(L * N, H_in)  # (L*N, H_in)
-        if bias is None:
+        if shift is None:
             out = torch.mm(x2d, w_ih.t())  # (L*N, H_out)
         else:
-            out = torch.addmm(bias, x2d, w_ih.t())  # (L*N, H_out)
+            out = torch.addmm(shift, x2d, w_ih.t(), alpha=scale)  # (L*N, H_out)
         out = out.view(L, N, H)  # (L, N, H_out)
-        act = torch.tanh_ if nonlinearity == "tanh" else torch.relu_
+        steps = out.unbind(0)  # L views (N, H_out), no copies
+        act = torch.Tensor.sigmoid_ if tanh else torch.Tensor.relu_
         w_hh_t = w_hh.t()
+        # Per step: one matrix multiply with W_hh added in place, one in-place f.
         if batch_sizes is None:
-            prev = h_0
+            prev = state_0
             for t in _steps(L, reverse):
-                step = out[t]  # (N, H_out)
-                step.addmm_(prev, w_hh_t)
-                act(step)
-                prev = step
-            h_n = prev.clone()  # (N, H_out)
+                act(steps[t].addmm_(prev, w_hh_t, alpha=alpha))
+                prev = steps[t]
         else:
-            h_n = h_0.clone()  # rows that never step keep h_0
             for t in _steps(L, reverse):
-                b = batch_sizes[t]
-                step = out[t, :b]  # (b, H_out)
-                out[t, b:] = 0
+                b = batch_sizes[t]  # rows [:b] take a step
                 if not reverse:
-                    prev = h_0[:b] if t == 0 else out[t - 1, :b]
-                    step.addmm_(prev, w_hh_t)
-                else:
-                    # Row i starts at its own last step, from h_0[i].
-                    b_next = batch_sizes[t + 1] if t + 1 < L else 0
-                    if b_next:
-                        step[:b_next].addmm_(out[t + 1, :b_next], w_hh_t)
-                    step[b_next:].addmm_(h_0[b_next:b], w_hh_t)
-                act(step)
-            # h_n[i] is row i's state after its own last step.
+                    prev = state_0[:b] if t == 0 else steps[t - 1][:b]
+                    steps[t][:b].addmm_(prev, w_hh_t, alpha=alpha)
+                else:  # rows [:c] go on from step t+1, rows [c:b] start from h_0
+                    c = batch_sizes[t + 1] if t + 1 < L else 0
+                    if c > 0:
+                        steps[t][:c].addmm_(steps[t + 1][:c], w_hh_t, alpha=alpha)
+                    if c < b:
+                        steps[t][c:b].addmm_(state_0[c:b], w_hh_t, alpha=alpha)
+                act(steps[t][:b])
+        if tanh:
+            out.mul_(2).sub_(1)  # h_t = 2 s_t - 1
+        if batch_sizes is None:
+            h_n = steps[0 if reverse else L - 1].clone()  # (N, H_out)
+        else:
+            for t, b in enumerate(batch_sizes):
+                steps[t][b:] = 0  # rows that have ended output zeros
+            h_n = h_0.clone()  # rows that never step keep h_0
             if reverse:
-                h_n[: batch_sizes[0]] = out[0, : batch_sizes[0]]
+                h_n[: batch_sizes[0]] = steps[0][: batch_sizes[0]]
             else:
-                for t in range(L):
-                    b_next = batch_sizes[t + 1] if t + 1 < L else 0
-                    h_n[b_next : batch_sizes[t]] = out[t, b_next : batch_sizes[t]]
+                for t, (lo, hi) in enumerate(_ends(batch_sizes)):
+                    h_n[lo:hi] = steps[t][lo:hi]
         ctx.save_for_backward(x, h_0, w_ih, w_hh, out)
-        ctx.nonlinearity = nonlinearity
-        ctx.reverse = reverse
-        ctx.batch_sizes = batch_sizes
-        ctx.has_b_ih = b_ih is not None
-        ctx.has_b_hh = b_hh is not None
+        ctx.nonlinearity, ctx.reverse, ctx.batch_sizes = (
+            nonlinearity,
+            reverse,
+            batch_sizes,
+        )
         return out, h_n
 
     @staticmethod
@@ -144,83 +129,91 @@ class RNNLayerFunction(torch.autograd.Function):
         L, N, H_in = x.shape
         H = w_hh.shape[0]
         reverse, batch_sizes = ctx.reverse, ctx.batch_sizes
-        # f'(a_t) from the saved outputs h_t = f(a_t), for all steps at once.
+        # f'(a_t) from the saved outputs h_t = f(a_t), all steps at once.
         if ctx.nonlinearity == "tanh":
-            deriv = 1 - out * out  # (L, N, H_out)
+            deriv = out.square().neg_().add_(1)  # 1 - h_t^2, (L, N, H_out)
         else:
-            deriv = (out > 0).to(out.dtype)  # (L, N, H_out)
-        # delta holds dL/da_t; it starts as the direct gradient dL/doutput_t.
-        if grad_output is None:
-            delta = torch.zeros_like(out)  # (L, N, H_out)
-        else:
-            delta = grad_output.clone(memory_format=torch.contiguous_format)
-        first = L - 1 if reverse else 0  # the step that reads h_0
-        last = 0 if reverse else L - 1  # the step that writes h_n
-        order = list(_steps(L, reverse))[::-1]  # backwards in time
-        g_0 = None  # dL/da at the step where each row read h_0, (N, H_out)
+            deriv = (out > 0).to(out.dtype)  # [h_t > 0], (L, N, H_out)
+        # delta[t] becomes dL/da_t. It starts as the direct part dL/doutput_t,
+        # plus dL/dh_n at each row's last step.
+        delta = grad_output.clone(
+            memory_format=torch.contiguous_format
+        )  # (L, N, H_out)
+        deltas, derivs = delta.unbind(0), deriv.unbind(0)
+        backwards = _steps(L, not reverse)  # the forward order, reversed
         if batch_sizes is None:
-            if grad_h_n is not None:
-                delta[last] += grad_h_n
-            later = None
-            for t in order:
-                step = delta[t]  # (N, H_out)
+            deltas[0 if reverse else L - 1].add_(grad_h_n)
+            later = None  # delta of the step that read this step's state
+            for t in backwards:
                 if later is not None:
-                    step.addmm_(later, w_hh)  # + delta_{t+1} W_hh
-                step.mul_(deriv[t])
-                later = step
-            g_0 = delta[first]  # (N, H_out)
+                    deltas[t].addmm_(later, w_hh)  # + delta_later W_hh
+                later = deltas[t].mul_(derivs[t])  # * f'(a_t)
+            g_0 = deltas[
+                L - 1 if reverse else 0
+            ]  # dL/da where h_0 was read, (N, H_out)
         else:
+            for t, b in enumerate(batch_sizes):
+                deltas[t][b:] = 0  # padded outputs are constants
             b_0 = batch_sizes[0]
-            for t in range(L):
-                delta[t, batch_sizes[t] :] = 0  # padded outputs are constants
-            if grad_h_n is not None:
-                if reverse:
-                    delta[0, :b_0] += grad_h_n[:b_0]
-                else:
-                    for t in range(L):
-                        b_next = batch_sizes[t + 1] if t + 1 < L else 0
-                        delta[t, b_next : batch_sizes[t]] += grad_h_n[b_next : batch_sizes[t]]
-            g_0 = torch.zeros_like(h_0)  # (N, H_out)
-            for i, t in enumerate(order):
-                b = batch_sizes[t]
-                if i > 0:
-                    t_later = order[i - 1]
-                    # Rows [:b_fed] of step t were the previous state of step t_later.
-                    b_fed = min(b, batch_sizes[t_later])
-                    delta[t, :b_fed].addmm_(delta[t_later, :b_fed], w_hh)
-                delta[t, :b].mul_(deriv[t, :b])
             if reverse:
-                for t in range(L):
-                    b_next = batch_sizes[t + 1] if t + 1 < L else 0
-                    g_0[b_next : batch_sizes[t]] = delta[t, b_next : batch_sizes[t]]
+                deltas[0][:b_0].add_(grad_h_n[:b_0])
             else:
-                g_0[:b_0] = delta[0, :b_0]
+                for t, (lo, hi) in enumerate(_ends(batch_sizes)):
+                    deltas[t][lo:hi].add_(grad_h_n[lo:hi])
+            later = None
+            for t in backwards:
+                b = batch_sizes[t]
+                if later is not None:
+                    # Rows [:b_fed] of this step's state fed the later step.
+                    b_fed = min(b, batch_sizes[later])
+                    deltas[t][:b_fed].addmm_(deltas[later][:b_fed], w_hh)
+                deltas[t][:b].mul_(derivs[t][:b])
+                later = t
+            # Row i read h_0 at its first step: t = 0 forward, its last backward.
+            g_0 = torch.zeros_like(h_0)  # (N, H_out)
+            if reverse:
+                for t, (lo, hi) in enumerate(_ends(batch_sizes)):
+                    g_0[lo:hi] = deltas[t][lo:hi]
+            else:
+                g_0[:b_0] = deltas[0][:b_0]
+        # The gradients, each one matrix multiply (or sum) over all steps.
         need = ctx.needs_input_grad
         delta2d = delta.view(L * N, H)  # (L*N, H_out)
-        grad_x = grad_h_0 = grad_w_ih = grad_w_hh = grad_b_ih = grad_b_hh = None
+        grad_x = grad_h_0 = grad_w_ih = grad_w_hh = grad_b = None
         if need[0]:
             grad_x = torch.mm(delta2d, w_ih).view(L, N, H_in)  # (L, N, H_in)
         if need[1]:
             grad_h_0 = torch.mm(g_0, w_hh)  # (N, H_out)
-            if batch_sizes is not None and grad_h_n is not None and batch_sizes[0] < N:
+            if batch_sizes is not None and batch_sizes[0] < N:
+                # Rows that never step pass dL/dh_n straight to h_0.
                 grad_h_0[batch_sizes[0] :] += grad_h_n[batch_sizes[0] :]
         if need[2]:
             grad_w_ih = torch.mm(delta2d.t(), x.reshape(L * N, H_in))  # (H_out, H_in)
         if need[3]:
-            # h_{t-1} is out[t-1] going forward, out[t+1] going backward; padded
-            # rows of out are zero, and rows that start from h_0 come in via g_0.
-            if reverse:
-                d_later, h_prev = delta[:-1], out[1:]
-            else:
-                d_later, h_prev = delta[1:], out[:-1]
+            # sum_t delta_t^T h_{t-1}: h_{t-1} is out[t-1] going forward and
+            # out[t+1] going backward; rows that read h_0 come in through g_0
+            # (padded rows of out are zero, so they add nothing).
             grad_w_hh = torch.mm(g_0.t(), h_0)  # (H_out, H_out)
             if L > 1:
-                grad_w_hh.addmm_(d_later.reshape(-1, H).t(), h_prev.reshape(-1, H))
+                d_read, h_read = (
+                    (delta[:-1], out[1:]) if reverse else (delta[1:], out[:-1])
+                )
+                grad_w_hh.addmm_(d_read.reshape(-1, H).t(), h_read.reshape(-1, H))
         if need[4] or need[5]:
             grad_b = delta2d.sum(0)  # (H_out,)
-            grad_b_ih = grad_b if need[4] else None
-            grad_b_hh = grad_b if need[5] else None
-        return grad_x, grad_h_0, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh, None, None, None
+        grad_b_ih = grad_b if need[4] else None
+        grad_b_hh = grad_b if need[5] else None
+        return (
+            grad_x,
+            grad_h_0,
+            grad_w_ih,
+            grad_w_hh,
+            grad_b_ih,
+            grad_b_hh,
+            None,
+            None,
+            None,
+        )
 
 
 def rnn_layer(
@@ -260,8 +253,15 @@ def rnn_layer(
         output: (L, N, H_out), the state at every step.
         h_n: (N, H_out), each row's state after its own last step.
     """
-    batch_sizes = _as_list(batch_sizes)
-    _check(x, h_0, w_ih, w_hh, b_ih, b_hh, nonlinearity, batch_sizes)
+    activation(nonlinearity)  # the same errors as functional.rnn_layer
+    L, N = x.shape[0], x.shape[1]
+    if L == 0:
+        raise ValueError("expected a sequence of length >= 1, got length 0")
+    if batch_sizes is not None:
+        if isinstance(batch_sizes, torch.Tensor):
+            batch_sizes = batch_sizes.tolist()
+        batch_sizes = [int(b) for b in batch_sizes]
+        check_batch_sizes(batch_sizes, L, N)
     return RNNLayerFunction.apply(
         x, h_0, w_ih, w_hh, b_ih, b_hh, nonlinearity, reverse, batch_sizes
     )
