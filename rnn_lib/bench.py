@@ -1,0 +1,378 @@
+"""``python -m rnn_lib.bench``: rnn_lib.RNN against torch.nn.RNN (chapter 5).
+
+For each case of a grid of sizes (L, N, H_in, H_out, layers, directions) it
+builds a ``torch.nn.RNN`` and an :class:`rnn_lib.RNN` with the same weights and
+times, side by side in one run, three things:
+
+* ``forward``: the forward pass in training mode (parameters require grad, so
+  autograd records what backward needs);
+* ``forward+backward``: the forward pass and the backward pass from fixed
+  cotangents for ``output`` and ``h_n``;
+* ``inference``: the forward pass under ``torch.no_grad()``.
+
+The repetitions of the two implementations alternate (so that a busy machine
+slows both alike) and the table reports medians, the ratio rnn_lib / torch
+(below 1 means rnn_lib is faster), the achieved GFLOP/s and the geometric mean
+of the ratios over the grid. On CUDA, ``torch.nn.RNN`` runs cuDNN.
+
+FLOPs are those of the matrix products (biases and nonlinearities are left
+out). A layer-direction with input size I does ``2 L N H (I + H)`` in the
+forward pass; its backward pass does ``2 L N H (I + H)`` for the weight
+gradients, ``2 L N H^2`` for the gradient flowing back in time and ``2 L N H
+I`` for the gradient of its input, except in the first layer, whose input does
+not require grad here. ``I`` is H_in for the first layer and ``D * H_out``
+after it.
+
+Examples::
+
+    python -m rnn_lib.bench                    # full grid, CPU (and CUDA if present)
+    python -m rnn_lib.bench --quick --json bench.json
+    python -m rnn_lib.bench --device cpu --threads 1 --timer cpu
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import torch
+
+from rnn_lib.rnn import RNN
+
+MODES = ("forward", "forward+backward", "inference")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark size: input (L, N, H_in), H_out, layers and directions."""
+
+    L: int
+    N: int
+    H_in: int
+    H: int
+    num_layers: int = 1
+    bidirectional: bool = False
+
+    def label(self) -> str:
+        label = f"L={self.L} N={self.N} H_in={self.H_in} H={self.H}"
+        if self.num_layers > 1:
+            label += f" layers={self.num_layers}"
+        if self.bidirectional:
+            label += " bi"
+        return label
+
+
+GRID = (
+    Case(50, 32, 64, 128),
+    Case(100, 64, 128, 256),
+    Case(200, 16, 32, 64),
+    Case(100, 1, 32, 64),
+    Case(100, 32, 64, 128, num_layers=2, bidirectional=True),
+)
+QUICK_GRID = (
+    Case(20, 8, 16, 32),
+    Case(10, 4, 8, 16, num_layers=2, bidirectional=True),
+)
+
+
+def flops(case: Case, mode: str) -> int:
+    """The matrix-product FLOPs of one run of ``mode`` (see the module docstring)."""
+    D = 2 if case.bidirectional else 1
+    total = 0
+    for layer in range(case.num_layers):
+        inputs = case.H_in if layer == 0 else D * case.H
+        forward = 2 * case.L * case.N * case.H * (inputs + case.H)
+        backward = forward + 2 * case.L * case.N * case.H * case.H
+        if layer > 0:
+            backward += 2 * case.L * case.N * case.H * inputs
+        total += D * (forward + backward if mode == "forward+backward" else forward)
+    return total
+
+
+def _make_runs(case: Case, device: torch.device, dtype: torch.dtype) -> dict:
+    """For each implementation, a function per mode that runs it once."""
+    reference = torch.nn.RNN(
+        case.H_in,
+        case.H,
+        num_layers=case.num_layers,
+        bidirectional=case.bidirectional,
+        device=device,
+        dtype=dtype,
+    )
+    ours = RNN(
+        case.H_in,
+        case.H,
+        num_layers=case.num_layers,
+        bidirectional=case.bidirectional,
+        device=device,
+        dtype=dtype,
+    )
+    ours.load_state_dict(reference.state_dict())
+    D = 2 if case.bidirectional else 1
+    x = torch.randn(case.L, case.N, case.H_in, device=device, dtype=dtype)
+    h_0 = torch.randn(D * case.num_layers, case.N, case.H, device=device, dtype=dtype)
+    grad_output = torch.randn(case.L, case.N, D * case.H, device=device, dtype=dtype)
+    grad_h_n = torch.randn_like(h_0)
+
+    def runs(model: torch.nn.Module) -> dict[str, Callable[[], None]]:
+        def forward():
+            model(x, h_0)
+
+        def forward_backward():
+            output, h_n = model(x, h_0)
+            torch.autograd.backward([output, h_n], [grad_output, grad_h_n])
+
+        def inference():
+            with torch.no_grad():
+                model(x, h_0)
+
+        return {
+            "forward": forward,
+            "forward+backward": forward_backward,
+            "inference": inference,
+        }
+
+    return {"rnn_lib": (ours, runs(ours)), "torch": (reference, runs(reference))}
+
+
+def _time_interleaved(
+    runs: dict, mode: str, device: torch.device, repeats: int, warmup: int, timer: str
+) -> dict[str, list[float]]:
+    """Seconds per run of each implementation, their repetitions alternating."""
+    clock = time.process_time if timer == "cpu" else time.perf_counter
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    names = list(runs)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(warmup + repeats):
+        order = names if i % 2 == 0 else names[::-1]
+        for name in order:
+            model, fns = runs[name]
+            model.zero_grad(set_to_none=True)
+            sync()
+            start = clock()
+            fns[mode]()
+            sync()
+            if i >= warmup:
+                times[name].append(clock() - start)
+    return times
+
+
+def run_benchmark(
+    cases: Sequence[Case] = GRID,
+    device: str | torch.device = "cpu",
+    modes: Sequence[str] = MODES,
+    repeats: int = 20,
+    warmup: int = 3,
+    timer: str = "wall",
+    dtype: torch.dtype = torch.float32,
+) -> list[dict]:
+    """Time rnn_lib.RNN and torch.nn.RNN on each case and mode.
+
+    Args:
+        cases: the sizes to run.
+        device: where to run (``'cpu'`` or ``'cuda'``).
+        modes: a subset of :data:`MODES`.
+        repeats: timed runs per implementation (after ``warmup`` untimed ones).
+        timer: ``'wall'`` (``time.perf_counter``) or ``'cpu'`` (the process's
+            CPU time, steadier on a shared machine; CPU device only).
+        dtype: the parameters' and inputs' dtype.
+
+    Returns:
+        one dict per (case, mode) with the case's fields, ``mode``, ``flops``,
+        ``rnn_lib_ms`` and ``torch_ms`` (medians), ``ratio`` (rnn_lib / torch)
+        and ``rnn_lib_gflops``, ``torch_gflops``.
+    """
+    device = torch.device(device)
+    for mode in modes:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if timer not in ("wall", "cpu"):
+        raise ValueError(f"timer must be 'wall' or 'cpu', got {timer!r}")
+    if timer == "cpu" and device.type != "cpu":
+        raise ValueError(f"timer='cpu' measures the CPU only, got device {device}")
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    results = []
+    for case in cases:
+        torch.manual_seed(0)
+        runs = _make_runs(case, device, dtype)
+        for mode in modes:
+            times = _time_interleaved(runs, mode, device, repeats, warmup, timer)
+            ours = statistics.median(times["rnn_lib"])
+            theirs = statistics.median(times["torch"])
+            work = flops(case, mode)
+            results.append(
+                {
+                    **asdict(case),
+                    "mode": mode,
+                    "flops": work,
+                    "rnn_lib_ms": ours * 1e3,
+                    "torch_ms": theirs * 1e3,
+                    "ratio": ours / theirs,
+                    "rnn_lib_gflops": work / ours / 1e9,
+                    "torch_gflops": work / theirs / 1e9,
+                }
+            )
+    return results
+
+
+def geometric_means(results: Sequence[dict]) -> dict[str, float]:
+    """The geometric mean of the ratios rnn_lib / torch, per mode."""
+    by_mode: dict[str, list[float]] = {}
+    for row in results:
+        by_mode.setdefault(row["mode"], []).append(row["ratio"])
+    return {
+        mode: math.exp(statistics.fmean(math.log(r) for r in ratios))
+        for mode, ratios in by_mode.items()
+    }
+
+
+def format_table(results: Sequence[dict], device: str) -> str:
+    """The results as a plain-text table, with the geometric means below."""
+    reference = "cuDNN" if torch.device(device).type == "cuda" else "torch"
+    header = (
+        f"{'case':<36} {'mode':<17} {'rnn_lib ms':>10} {reference + ' ms':>10} "
+        f"{'ratio':>6} {'rnn_lib GF/s':>12} {reference + ' GF/s':>11}"
+    )
+    lines = [header, "-" * len(header)]
+    for row in results:
+        case = Case(
+            *(row[k] for k in ("L", "N", "H_in", "H", "num_layers", "bidirectional"))
+        )
+        lines.append(
+            f"{case.label():<36} {row['mode']:<17} {row['rnn_lib_ms']:>10.3f} "
+            f"{row['torch_ms']:>10.3f} {row['ratio']:>6.2f} "
+            f"{row['rnn_lib_gflops']:>12.2f} {row['torch_gflops']:>11.2f}"
+        )
+    lines.append("-" * len(header))
+    for mode, mean in geometric_means(results).items():
+        lines.append(f"geometric mean of the ratios, {mode}: {mean:.2f}")
+    return "\n".join(lines)
+
+
+def _parse_case(text: str) -> Case:
+    parts = text.split(",")
+    if len(parts) not in (4, 5, 6):
+        raise argparse.ArgumentTypeError(
+            f"expected L,N,H_in,H[,layers[,bi]], got {text!r}"
+        )
+    try:
+        sizes = [int(p) for p in parts[:5]]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected integer sizes, got {text!r}"
+        ) from None
+    if len(parts) == 6 and parts[5] not in ("bi", "uni"):
+        raise argparse.ArgumentTypeError(
+            f"expected 'bi' or 'uni' last, got {parts[5]!r}"
+        )
+    return Case(*sizes, bidirectional=len(parts) == 6 and parts[5] == "bi")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m rnn_lib.bench",
+        description="Time rnn_lib.RNN against torch.nn.RNN (cuDNN on CUDA).",
+    )
+    parser.add_argument(
+        "--device",
+        choices=("all", "cpu", "cuda"),
+        default="all",
+        help="where to run; 'all' (default) is the CPU and CUDA when present",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a small grid, a few seconds"
+    )
+    parser.add_argument(
+        "--case",
+        action="append",
+        type=_parse_case,
+        metavar="L,N,H_in,H[,layers[,bi]]",
+        help="run this case instead of the grid (repeatable)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=20, help="timed runs (default 20)"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=3, help="untimed runs (default 3)"
+    )
+    parser.add_argument(
+        "--timer",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall-clock time (default) or the process's CPU time (CPU only)",
+    )
+    parser.add_argument("--threads", type=int, help="torch.set_num_threads on the CPU")
+    parser.add_argument(
+        "--dtype",
+        choices=("float32", "float64"),
+        default="float32",
+        help="default float32",
+    )
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    args = parser.parse_args(argv)
+
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda, but torch sees no CUDA device")
+    if args.device == "all":
+        devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    else:
+        devices = [args.device]
+    cases = args.case or (QUICK_GRID if args.quick else GRID)
+    dtype = getattr(torch, args.dtype)
+
+    report = {
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "threads": torch.get_num_threads(),
+        "dtype": args.dtype,
+        "repeats": args.repeats,
+        "warmup": args.warmup,
+        "timer": args.timer,
+        "statistic": "median",
+        "flop_formula": (
+            "matrix products only: forward 2*L*N*H*(I+H) per layer and direction; "
+            "backward adds 2*L*N*H*(I+H) + 2*L*N*H*H, plus 2*L*N*H*I for layers "
+            "after the first; I = H_in for the first layer, D*H after it"
+        ),
+        "runs": [],
+    }
+    for device in devices:
+        name = (
+            torch.cuda.get_device_name() if device == "cuda" else platform.processor()
+        )
+        print(
+            f"\n{device} ({name or 'unknown'}), torch {torch.__version__}, "
+            f"{torch.get_num_threads()} threads, {args.dtype}, median of {args.repeats}"
+        )
+        results = run_benchmark(
+            cases, device, MODES, args.repeats, args.warmup, args.timer, dtype
+        )
+        print(format_table(results, device))
+        report["runs"].append(
+            {
+                "device": device,
+                "device_name": name,
+                "reference": "cuDNN" if device == "cuda" else "torch.nn.RNN (CPU)",
+                "results": results,
+                "geomean": geometric_means(results),
+            }
+        )
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
