@@ -246,3 +246,111 @@ def plot_unrolled_rnn(
         fax.set_aspect("equal")
         fax.axis("off")
     return fig
+
+
+def plot_model_comparison(
+    histories: dict,
+    *,
+    chance_loss: float | None = None,
+    chance_accuracy: float | None = None,
+    colours: dict | None = None,
+):
+    """Loss and accuracy of several models against training steps, side by side.
+
+    Chapter 1 draws its one-step, bag-of-steps and recurrent models with it.
+
+    Args:
+        histories: ``{label: {"step": [...], "loss": [...], "accuracy": [...]}}``,
+            one entry per model, the three lists of equal length.
+        chance_loss: if given, a dashed line at the loss of guessing.
+        chance_accuracy: if given, a dashed line at the accuracy of guessing.
+        colours: an optional ``{label: colour}``; other labels take the
+            Okabe-Ito colours in turn.
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    if not histories:
+        raise ValueError("histories must hold at least one model, got none")
+    for label, history in histories.items():
+        missing = {"step", "loss", "accuracy"} - set(history)
+        if missing:
+            raise ValueError(f"history {label!r} lacks {sorted(missing)}")
+    palette = iter(["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#D55E00", "#0072B2"])
+    colours = dict(colours or {})
+    fig, (loss_ax, accuracy_ax) = new_figure(ncols=2, width=4.6, height=3.4)
+    for label, history in histories.items():
+        colour = colours.get(label) or next(palette)
+        steps = history["step"]
+        loss_ax.plot(steps, history["loss"], color=colour, label=label)
+        accuracy_ax.plot(steps, history["accuracy"], color=colour, label=label)
+    for ax, chance, name in (
+        (loss_ax, chance_loss, "loss"),
+        (accuracy_ax, chance_accuracy, "accuracy"),
+    ):
+        if chance is not None:
+            ax.axhline(chance, color=COLOURS["bound"], linestyle="--", linewidth=0.8)
+            ax.annotate(
+                "chance",
+                (1, chance),
+                xycoords=("axes fraction", "data"),
+                xytext=(-4, 3),
+                textcoords="offset points",
+                ha="right",
+                fontsize=8,
+            )
+        ax.set_xlabel("training step")
+        ax.set_ylabel(f"test {name}")
+    accuracy_ax.set_ylim(0.4, 1.02)
+    accuracy_ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def plot_twin_differences(
+    differences: dict,
+    marker_steps: tuple[int, int],
+    *,
+    colours: dict | None = None,
+):
+    """Per step, how far apart two inputs leave each model's view: one row per model.
+
+    Chapter 1 feeds a sequence and its twin (the same sequence with markers
+    ``A`` and ``B`` swapped) to each model and plots, at every step, the
+    distance between what the model holds for the two; where a bar is zero the
+    model cannot tell them apart.
+
+    Args:
+        differences: ``{label: values}``, each ``values`` of shape ``(L,)``: the
+            distance at steps ``1 .. L``.
+        marker_steps: the steps (counted from 1) where the two markers sit.
+        colours: an optional ``{label: colour}``.
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    if not differences:
+        raise ValueError("differences must hold at least one model, got none")
+    lengths = {len(values) for values in differences.values()}
+    if len(lengths) != 1:
+        raise ValueError(
+            "every entry of differences must have the same length, "
+            f"got {sorted(lengths)}"
+        )
+    (length,) = lengths
+    colours = dict(colours or {})
+    fig, axes = new_figure(
+        nrows=len(differences), width=7.0, height=1.5, sharex=True, squeeze=False
+    )
+    steps = list(range(1, length + 1))
+    for ax, (label, values) in zip(axes[:, 0], differences.items()):
+        values = [float(v) for v in values]
+        ax.bar(steps, values, color=colours.get(label, COLOURS["rnn"]), width=0.7)
+        for step in marker_steps:
+            ax.axvline(step, color=COLOURS["bound"], linestyle=":", linewidth=0.8)
+        ax.set_ylabel(label, rotation=0, ha="right", va="center")
+        ax.set_ylim(0, max(values) * 1.15 or 1)
+        ax.set_yticks([])
+        ax.spines[["top", "right", "left"]].set_visible(False)
+    axes[-1, 0].set_xticks(steps)
+    axes[-1, 0].set_xlabel("step $t$ (dotted: the two markers)")
+    return fig

@@ -1,0 +1,98 @@
+"""Tests for chapter 1's figures in rnn_lib/plotting.py: plot_model_comparison
+and plot_twin_differences."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.colors as mcolors  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from rnn_lib.plotting import plot_model_comparison, plot_twin_differences  # noqa: E402
+
+HISTORIES = {
+    "one step": {"step": [0, 10, 20], "loss": [0.7, 0.69, 0.7], "accuracy": [0.5] * 3},
+    "recurrent": {
+        "step": [0, 10, 20],
+        "loss": [0.7, 0.3, 0.1],
+        "accuracy": [0.5, 0.8, 1.0],
+    },
+}
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_model_comparison_draws_every_history_in_both_panels():
+    fig = plot_model_comparison(
+        HISTORIES,
+        chance_loss=0.693,
+        chance_accuracy=0.5,
+        colours={"recurrent": "#0072B2"},
+    )
+    loss_ax, accuracy_ax = fig.axes
+    for ax, key in ((loss_ax, "loss"), (accuracy_ax, "accuracy")):
+        curves = {
+            line.get_label(): line
+            for line in ax.get_lines()
+            if not line.get_label().startswith("_")
+        }
+        assert set(curves) == set(HISTORIES)
+        for label, line in curves.items():
+            assert list(line.get_xdata()) == HISTORIES[label]["step"]
+            assert list(line.get_ydata()) == HISTORIES[label][key]
+        # The chance line is the only horizontal line besides the curves.
+        flat = [line for line in ax.get_lines() if line.get_label().startswith("_")]
+        assert [list(line.get_ydata()) for line in flat] == [
+            [{"loss": 0.693, "accuracy": 0.5}[key]] * 2
+        ]
+    recurrent = next(
+        line for line in loss_ax.get_lines() if line.get_label() == "recurrent"
+    )
+    assert mcolors.to_hex(recurrent.get_color()) == "#0072b2"
+
+
+def test_model_comparison_without_chance_lines():
+    fig = plot_model_comparison(HISTORIES)
+    assert all(len(ax.get_lines()) == len(HISTORIES) for ax in fig.axes)
+
+
+def test_model_comparison_validation():
+    with pytest.raises(
+        ValueError, match="histories must hold at least one model, got none"
+    ):
+        plot_model_comparison({})
+    with pytest.raises(ValueError, match=r"history 'bad' lacks \['accuracy'\]"):
+        plot_model_comparison({"bad": {"step": [0], "loss": [1.0]}})
+
+
+def test_twin_differences_one_row_per_model_with_the_values_as_bars():
+    differences = {
+        "one step": torch.tensor([0.0, 1.4, 0.0, 1.4]),
+        "recurrent": [0.0, 2.0, 3.0, 2.5],
+    }
+    fig = plot_twin_differences(differences, (2, 4), colours={"one step": "#999999"})
+    assert len(fig.axes) == 2
+    for ax, (label, values) in zip(fig.axes, differences.items()):
+        heights = [patch.get_height() for patch in ax.patches]
+        assert heights == pytest.approx([float(v) for v in values])
+        assert [
+            patch.get_x() + patch.get_width() / 2 for patch in ax.patches
+        ] == pytest.approx([1, 2, 3, 4])
+        assert sorted(line.get_xdata()[0] for line in ax.get_lines()) == [2, 4]
+        assert ax.get_ylabel() == label
+    assert mcolors.to_hex(fig.axes[0].patches[0].get_facecolor()) == "#999999"
+
+
+def test_twin_differences_validation():
+    with pytest.raises(
+        ValueError, match="differences must hold at least one model, got none"
+    ):
+        plot_twin_differences({}, (1, 2))
+    with pytest.raises(ValueError, match=r"same length, got \[2, 3\]"):
+        plot_twin_differences({"a": [0, 1], "b": [0, 1, 2]}, (1, 2))
