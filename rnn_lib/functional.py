@@ -63,13 +63,13 @@ def check_batch_sizes(batch_sizes: Sequence[int], length: int, batch: int) -> No
             f"expected {length} batch sizes (one per time step), got {len(batch_sizes)}"
         )
     sizes = list(batch_sizes)
-    if any(b < 1 or b > batch for b in sizes):
-        raise ValueError(f"expected batch sizes between 1 and {batch}, got {sizes}")
     if any(later > earlier for earlier, later in zip(sizes, sizes[1:])):
         raise ValueError(
             "expected batch sizes in non-increasing order (rows sorted by length, "
             f"longest first), got {sizes}"
         )
+    if any(b < 1 or b > batch for b in sizes):
+        raise ValueError(f"expected batch sizes between 1 and {batch}, got {sizes}")
 
 
 def rnn_step(
