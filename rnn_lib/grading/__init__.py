@@ -1,0 +1,24 @@
+"""Grading: the checks that the exercises call, and the ``release`` and ``grade`` commands.
+
+Built for the book's Exercises part. A check takes the student's function,
+runs it and the course's reference on the same random float64 inputs, and
+raises :class:`CheckFailed` with feedback when they differ (see
+:mod:`rnn_lib.grading.checking`). ``python -m rnn_lib.grading release``
+writes the student notebooks; ``... grade`` grades submissions into a CSV.
+"""
+
+from rnn_lib.grading.checking import CheckFailed
+from rnn_lib.grading.recurrence import (
+    check_bidirectional_rnn,
+    check_rnn_layer,
+    check_rnn_step,
+    check_stacked_rnn,
+)
+
+__all__ = [
+    "CheckFailed",
+    "check_rnn_step",
+    "check_rnn_layer",
+    "check_stacked_rnn",
+    "check_bidirectional_rnn",
+]

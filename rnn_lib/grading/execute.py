@@ -1,0 +1,170 @@
+"""Run one notebook in a fresh kernel, in a child process with limits.
+
+Used by ``grade`` (the Exercises part of the book). :func:`run_isolated`
+starts ``python -m rnn_lib.grading.execute IN OUT`` in a new session with an
+address-space limit (``RLIMIT_AS``) and a CPU-time limit (``RLIMIT_CPU``),
+both inherited by the kernel it starts. The child executes every cell with a
+per-cell timeout (a timed-out cell is interrupted and the next one runs),
+keeps at most ``output_cap`` bytes of output per cell, and writes the executed
+notebook with a small report to OUT. The parent kills the child (and its
+kernel) when the whole run exceeds its timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+TRUNCATED = "\n[output truncated by the grader]\n"
+
+
+class LimitedClient(NotebookClient):
+    """A NotebookClient that caps each cell's output and records timeouts."""
+
+    def __init__(self, nb, output_cap: int, **kwargs):
+        super().__init__(nb, **kwargs)
+        self.output_cap = output_cap
+        self.output_sizes: dict[int, int] = {}
+        self.timed_out: list[int] = []
+
+    def output(self, outs, msg, display_id, cell_index):
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is None or not outs or outs[-1] is not out:
+            return out
+        size = self.output_sizes.get(cell_index, 0)
+        if size > self.output_cap:  # already truncated: drop silently
+            outs.pop()
+            return None
+        size += len(json.dumps(out))
+        self.output_sizes[cell_index] = size
+        if size > self.output_cap:
+            outs[-1] = nbformat.v4.new_output("stream", name="stderr", text=TRUNCATED)
+        return out
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        if cell is not None:
+            self.timed_out.append(self.nb.cells.index(cell))
+        return await super()._async_handle_timeout(timeout, cell)
+
+
+def _execute(source: Path, target: Path, cell_timeout: float, output_cap: int) -> None:
+    nb = nbformat.read(source, as_version=4)
+    report: dict = {"timed_out": [], "failure": ""}
+    with tempfile.TemporaryDirectory(prefix="rnn-grade-") as workdir:
+        client = LimitedClient(
+            nb,
+            output_cap,
+            timeout=cell_timeout,
+            kernel_name="python3",
+            allow_errors=True,
+            interrupt_on_timeout=True,
+            error_on_timeout={
+                "ename": "TimeoutError",
+                "evalue": f"cell timed out after {cell_timeout:g} s",
+                "traceback": [],
+            },
+            record_timing=False,
+            resources={"metadata": {"path": workdir}},
+        )
+
+        def stop(signum, frame):  # the parent's overall timeout
+            process = getattr(getattr(client.km, "provisioner", None), "process", None)
+            if process is not None:
+                os.killpg(process.pid, signal.SIGKILL)  # the kernel has its own session
+            report["failure"] = "timeout"
+            _write(target, nb, report, client.timed_out)
+            os._exit(3)
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            client.execute()
+        except DeadKernelError as error:
+            report["failure"] = f"the kernel died ({error}): a crash, or memory beyond the limit"
+        except Exception as error:  # nbclient's own failures: starting the kernel, ...
+            report["failure"] = f"{type(error).__name__}: {error}"
+        _write(target, nb, report, client.timed_out)
+
+
+def _write(target: Path, nb, report: dict, timed_out: list[int]) -> None:
+    report["timed_out"] = sorted(set(timed_out))
+    report["notebook"] = nb
+    target.write_text(json.dumps(report), encoding="utf-8")
+
+
+def run_isolated(
+    nb: nbformat.NotebookNode,
+    cell_timeout: float,
+    timeout: float,
+    memory_mb: int,
+    output_cap: int = 100_000,
+) -> dict:
+    """Execute ``nb`` in a child process and a fresh kernel, within limits.
+
+    Returns:
+        a report: ``notebook`` (the executed cells, or None when nothing came
+        back), ``timed_out`` (indices of cells that ran past ``cell_timeout``),
+        ``failure`` ('' when the run finished; ``'timeout'`` when it ran past
+        ``timeout``; otherwise what went wrong).
+    """
+    memory = memory_mb * 2**20
+    cpu = int(timeout) + 30
+
+    def limits() -> None:  # runs in the child before exec, inherited by the kernel
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+
+    with tempfile.TemporaryDirectory(prefix="rnn-grade-") as folder:
+        source, target, log = Path(folder, "in.ipynb"), Path(folder, "out.json"), Path(folder, "log")
+        nbformat.write(nb, source)
+        command = [
+            sys.executable, "-m", "rnn_lib.grading.execute", str(source), str(target),
+            "--cell-timeout", str(cell_timeout), "--output-cap", str(output_cap),
+        ]  # fmt: skip
+        with open(log, "wb") as stderr:
+            child = subprocess.Popen(
+                command, stdout=subprocess.DEVNULL, stderr=stderr,
+                preexec_fn=limits, start_new_session=True,
+            )  # fmt: skip
+            try:
+                child.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                child.terminate()  # the child kills its kernel and writes what it has
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(child.pid, signal.SIGKILL)
+                    child.wait()
+        if target.exists():
+            report = json.loads(target.read_text(encoding="utf-8"))
+            report["notebook"] = nbformat.from_dict(report["notebook"])
+            if child.returncode == 3:
+                report["failure"] = "timeout"
+            return report
+        tail = log.read_text(encoding="utf-8", errors="replace")[-500:]
+        failure = "timeout" if child.returncode in (3, -signal.SIGKILL) else tail.strip()
+        return {"notebook": None, "timed_out": [], "failure": failure or "the run failed"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run one notebook (used by grade).")
+    parser.add_argument("source", type=Path)
+    parser.add_argument("target", type=Path)
+    parser.add_argument("--cell-timeout", type=float, required=True)
+    parser.add_argument("--output-cap", type=int, required=True)
+    args = parser.parse_args(argv)
+    _execute(args.source, args.target, args.cell_timeout, args.output_cap)
+
+
+if __name__ == "__main__":
+    main()
