@@ -92,14 +92,18 @@ def _check_batch(n: int) -> None:
         raise ValueError("expected a batch of size >= 1, got 0")
 
 
+def _dims(n: int) -> str:
+    return f"{n} dimension" if n == 1 else f"{n} dimensions"
+
+
 def _check_state(name: str, h, shape: tuple, batched: bool, weight: torch.Tensor):
     """A state tensor (``h_0``, ``hx``) must have ``shape`` and the weights' dtype."""
     _check_tensor(name, h)
     if h.dim() != len(shape):
         kind = "batched" if batched else "unbatched"
         raise ValueError(
-            f"expected {name} with {len(shape)} dimensions for {kind} input, "
-            f"got {h.dim()} dimensions"
+            f"expected {name} with {_dims(len(shape))} for {kind} input, "
+            f"got {_dims(h.dim())}"
         )
     if tuple(h.shape) != shape:
         raise ValueError(f"expected {name} of shape {shape}, got {tuple(h.shape)}")
@@ -385,7 +389,8 @@ class RNNBase(nn.Module):
 
     # -- forward ------------------------------------------------------------
 
-    def forward(self, input, hx=None):
+    def forward(self, input: torch.Tensor | PackedSequence, hx=None):
+        """Run every layer and direction; see :class:`RNN` for Inputs/Outputs."""
         weight = self.weight_ih_l0
         if isinstance(input, PackedSequence):
             x, batch_sizes, mask = self._unpack(input, weight)  # (L, N, H_in)

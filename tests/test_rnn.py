@@ -186,6 +186,18 @@ def test_parity_drawn_shapes(
     assert_parity(ours, ref, inp, h_0, x)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
+def test_parity_length_1_batch_1(bidirectional, mode, backend):
+    ours, ref = make_pair(
+        backend, input_size=2, hidden_size=3, num_layers=2, bidirectional=bidirectional
+    )
+    x, inp = make_input(mode, False, 1, [1], 2)
+    h_0 = random_h_0(mode, 4 if bidirectional else 2, 1, 3)
+    assert_parity(ours, ref, inp, h_0, x)
+
+
 def test_batch_first_output_layout():
     # batch_first changes input and output, never h_0 or h_n.
     ours, ref = make_pair(input_size=3, hidden_size=4, num_layers=2, batch_first=True)
@@ -650,7 +662,7 @@ ERROR_CASES = {
     "cell_hx_batched_for_unbatched_input": (
         lambda: RNNCell(3, 5)(torch.randn(3), torch.zeros(1, 5)),
         ValueError,
-        r"expected hx with 1 dimensions for unbatched input, got 2 dimensions",
+        r"expected hx with 1 dimension for unbatched input, got 2 dimensions",
     ),
     "cell_hx_dtype": (
         lambda: RNNCell(3, 5)(torch.randn(2, 3), torch.zeros(2, 5, dtype=DTYPE)),
