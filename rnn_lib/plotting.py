@@ -253,7 +253,7 @@ def plot_model_comparison(
     *,
     chance_loss: float | None = None,
     chance_accuracy: float | None = None,
-    colours: dict | None = None,
+    styles: dict | None = None,
 ):
     """Loss and accuracy of several models against training steps, side by side.
 
@@ -264,8 +264,10 @@ def plot_model_comparison(
             one entry per model, the three lists of equal length.
         chance_loss: if given, a dashed line at the loss of guessing.
         chance_accuracy: if given, a dashed line at the accuracy of guessing.
-        colours: an optional ``{label: colour}``; other labels take the
-            Okabe-Ito colours in turn.
+        styles: an optional ``{label: {keyword: value}}`` of matplotlib line
+            styles, e.g. ``{"recurrent": {"color": "#0072B2"}}``; a label
+            without a colour takes the next Okabe-Ito colour. Curves that lie
+            on top of each other stay visible if the first drawn is wider.
 
     Returns:
         the matplotlib ``Figure``.
@@ -277,32 +279,33 @@ def plot_model_comparison(
         if missing:
             raise ValueError(f"history {label!r} lacks {sorted(missing)}")
     palette = iter(["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#D55E00", "#0072B2"])
-    colours = dict(colours or {})
+    styles = styles or {}
     fig, (loss_ax, accuracy_ax) = new_figure(ncols=2, width=4.6, height=3.4)
     for label, history in histories.items():
-        colour = colours.get(label) or next(palette)
+        style = {"linewidth": 1.6} | styles.get(label, {})
+        style.setdefault("color", next(palette))
         steps = history["step"]
-        loss_ax.plot(steps, history["loss"], color=colour, label=label)
-        accuracy_ax.plot(steps, history["accuracy"], color=colour, label=label)
+        loss_ax.plot(steps, history["loss"], label=label, **style)
+        accuracy_ax.plot(steps, history["accuracy"], label=label, **style)
     for ax, chance, name in (
         (loss_ax, chance_loss, "loss"),
         (accuracy_ax, chance_accuracy, "accuracy"),
     ):
         if chance is not None:
-            ax.axhline(chance, color=COLOURS["bound"], linestyle="--", linewidth=0.8)
+            line = {"color": COLOURS["bound"], "linestyle": "--", "linewidth": 0.8}
+            ax.axhline(chance, zorder=1.5, **line)  # under the curves
             ax.annotate(
                 "chance",
-                (1, chance),
+                (0, chance),
                 xycoords=("axes fraction", "data"),
-                xytext=(-4, 3),
+                xytext=(4, 3),
                 textcoords="offset points",
-                ha="right",
                 fontsize=8,
             )
         ax.set_xlabel("training step")
         ax.set_ylabel(f"test {name}")
     accuracy_ax.set_ylim(0.4, 1.02)
-    accuracy_ax.legend(loc="lower right", fontsize=8)
+    accuracy_ax.legend(loc="center right", fontsize=8)
     return fig
 
 

@@ -33,7 +33,7 @@ def test_model_comparison_draws_every_history_in_both_panels():
         HISTORIES,
         chance_loss=0.693,
         chance_accuracy=0.5,
-        colours={"recurrent": "#0072B2"},
+        styles={"recurrent": {"color": "#0072B2", "linewidth": 3}},
     )
     loss_ax, accuracy_ax = fig.axes
     for ax, key in ((loss_ax, "loss"), (accuracy_ax, "accuracy")):
@@ -55,6 +55,20 @@ def test_model_comparison_draws_every_history_in_both_panels():
         line for line in loss_ax.get_lines() if line.get_label() == "recurrent"
     )
     assert mcolors.to_hex(recurrent.get_color()) == "#0072b2"
+    assert recurrent.get_linewidth() == 3
+    one_step = next(
+        line for line in loss_ax.get_lines() if line.get_label() == "one step"
+    )
+    assert (
+        mcolors.to_hex(one_step.get_color()) == "#e69f00"
+    )  # the first Okabe-Ito colour
+    assert recurrent.get_linewidth() == 3
+    one_step = next(
+        line for line in loss_ax.get_lines() if line.get_label() == "one step"
+    )
+    assert (
+        mcolors.to_hex(one_step.get_color()) == "#e69f00"
+    )  # the first Okabe-Ito colour
 
 
 def test_model_comparison_without_chance_lines():
