@@ -1,11 +1,11 @@
 """The instructor's commands.
 
-    python -m rnn_lib.grading release [--check]
-        write exercises/NN_name.ipynb from exercises/solutions/NN_name.ipynb
-        (--check: write nothing, exit 1 if the committed ones differ)
+python -m rnn_lib.grading release [--check]
+    write exercises/NN_name.ipynb from exercises/solutions/NN_name.ipynb
+    (--check: write nothing, exit 1 if the committed ones differ)
 
-    python -m rnn_lib.grading grade SUBMISSION.ipynb|FOLDER ... --out grades.csv
-        grade submissions in fresh kernels and write points per check
+python -m rnn_lib.grading grade SUBMISSION.ipynb|FOLDER ... --out grades.csv
+    grade submissions in fresh kernels and write points per check
 """
 
 from __future__ import annotations
@@ -26,19 +26,31 @@ def _submissions(paths: list[Path]) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rnn_lib.grading", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m rnn_lib.grading", description=__doc__.split("\n\n")[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     rel = commands.add_parser("release", help="generate the student notebooks")
     rel.add_argument("--solutions", type=Path, default=Path("exercises/solutions"))
     rel.add_argument("--out", type=Path, default=Path("exercises"))
-    rel.add_argument("--check", action="store_true", help="only say whether they are up to date")
+    rel.add_argument(
+        "--check", action="store_true", help="only say whether they are up to date"
+    )
     gra = commands.add_parser("grade", help="grade submissions into a CSV")
-    gra.add_argument("submissions", type=Path, nargs="+", help="notebooks, or folders of them")
+    gra.add_argument(
+        "submissions", type=Path, nargs="+", help="notebooks, or folders of them"
+    )
     gra.add_argument("--out", type=Path, required=True, help="the CSV to write")
     gra.add_argument("--solutions", type=Path, default=Path("exercises/solutions"))
-    gra.add_argument("--cell-timeout", type=float, default=60, help="seconds per cell (60)")
-    gra.add_argument("--timeout", type=float, default=600, help="seconds per submission (600)")
-    gra.add_argument("--memory-mb", type=int, default=4096, help="address space per run (4096)")
+    gra.add_argument(
+        "--cell-timeout", type=float, default=60, help="seconds per cell (60)"
+    )
+    gra.add_argument(
+        "--timeout", type=float, default=600, help="seconds per submission (600)"
+    )
+    gra.add_argument(
+        "--memory-mb", type=int, default=4096, help="address space per run (4096)"
+    )
     args = parser.parse_args(argv)
     if args.command == "release":
         if args.check:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Sequence
+from typing import Any, Callable
 
 import torch
 
@@ -31,7 +32,10 @@ class CheckFailed(AssertionError):
     def _render_traceback_(self) -> list[str]:
         # IPython (and so nbval) shows these lines instead of a traceback
         # through the grading code, which would only hide the feedback.
-        return [f"CheckFailed: {line}" if i == 0 else line for i, line in enumerate(str(self).split("\n"))]
+        return [
+            f"CheckFailed: {line}" if i == 0 else line
+            for i, line in enumerate(str(self).split("\n"))
+        ]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,7 +140,9 @@ def _same(a: Any, b: Any) -> bool:
         if a.shape != b.shape:
             return False
         try:
-            return torch.allclose(a.double(), b.double(), rtol=RTOL, atol=ATOL, equal_nan=True)
+            return torch.allclose(
+                a.double(), b.double(), rtol=RTOL, atol=ATOL, equal_nan=True
+            )
         except RuntimeError:
             return False
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
@@ -179,7 +185,9 @@ def _where(index: tuple[int, ...], output: Output, sizes: dict[str, Any]) -> str
     parts = []
     for i, position in enumerate(index):
         label = output.dims[i] if i < len(output.dims) else f"index {i}"
-        parts.append(f"{label} {position}" if not label.endswith("=") else f"{label}{position}")
+        parts.append(
+            f"{label} {position}" if not label.endswith("=") else f"{label}{position}"
+        )
     return " at " + ", ".join(parts)
 
 
@@ -194,7 +202,10 @@ def _split(value: Any, outputs: Sequence[Output], name: str) -> tuple[list | Non
             return None, f"{name} returned a dict without {missing}; expected ({names})"
         return [value[output.name] for output in outputs], ""
     if not isinstance(value, (tuple, list)):
-        return None, f"{name} should return a tuple ({names}), but returned {_type_name(value)}"
+        return (
+            None,
+            f"{name} should return a tuple ({names}), but returned {_type_name(value)}",
+        )
     if len(value) != len(outputs):
         return None, (
             f"{name} should return {len(outputs)} values ({names}), but returned {len(value)}"
@@ -230,7 +241,9 @@ def _compare(got: Any, expected: Any, output: Output, case: Case, name: str) -> 
         error = (got - expected).abs()
         error = torch.where(torch.isnan(error), torch.full_like(error, math.inf), error)
         flat = int(torch.argmax(error))
-        index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), expected.shape))
+        index = tuple(
+            int(i) for i in torch.unravel_index(torch.tensor(flat), expected.shape)
+        )
         return (
             f"{label} differs from the reference{_where(index, output, case.sizes)}: "
             f"expected {_fmt(expected[index])}, got {_fmt(got[index])} "
@@ -310,8 +323,13 @@ def verify(
         return
     lines = [problem + "."]
     for mistake in mistakes:
-        if all(_same_outcome(call(mistake.function, case), got) for case, got in zip(cases, answers)):
-            lines.append(f'This is what a known mistake gives, "{mistake.name}": {mistake.advice}')
+        if all(
+            _same_outcome(call(mistake.function, case), got)
+            for case, got in zip(cases, answers)
+        ):
+            lines.append(
+                f'Your answers equal those of a known mistake, "{mistake.name}": {mistake.advice}'
+            )
             break
     else:
         if hint:

@@ -90,7 +90,9 @@ def _execute(source: Path, target: Path, cell_timeout: float, output_cap: int) -
         try:
             client.execute()
         except DeadKernelError as error:
-            report["failure"] = f"the kernel died ({error}): a crash, or memory beyond the limit"
+            report["failure"] = (
+                f"the kernel died ({error}): a crash, or memory beyond the limit"
+            )
         except Exception as error:  # nbclient's own failures: starting the kernel, ...
             report["failure"] = f"{type(error).__name__}: {error}"
         _write(target, nb, report, client.timed_out)
@@ -125,7 +127,11 @@ def run_isolated(
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
 
     with tempfile.TemporaryDirectory(prefix="rnn-grade-") as folder:
-        source, target, log = Path(folder, "in.ipynb"), Path(folder, "out.json"), Path(folder, "log")
+        source, target, log = (
+            Path(folder, "in.ipynb"),
+            Path(folder, "out.json"),
+            Path(folder, "log"),
+        )
         nbformat.write(nb, source)
         command = [
             sys.executable, "-m", "rnn_lib.grading.execute", str(source), str(target),
@@ -152,8 +158,14 @@ def run_isolated(
                 report["failure"] = "timeout"
             return report
         tail = log.read_text(encoding="utf-8", errors="replace")[-500:]
-        failure = "timeout" if child.returncode in (3, -signal.SIGKILL) else tail.strip()
-        return {"notebook": None, "timed_out": [], "failure": failure or "the run failed"}
+        failure = (
+            "timeout" if child.returncode in (3, -signal.SIGKILL) else tail.strip()
+        )
+        return {
+            "notebook": None,
+            "timed_out": [],
+            "failure": failure or "the run failed",
+        }
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -88,12 +88,16 @@ def identify(nb, path: Path, names: list[str]) -> str:
     return max(matches, key=len) if matches else ""
 
 
-def score(pristine, report: dict, missing: list[str]) -> tuple[str, dict[str, float], str]:
+def score(
+    pristine, report: dict, missing: list[str]
+) -> tuple[str, dict[str, float], str]:
     """Status, points per check and feedback from an executed notebook."""
     checks = grader_cells(pristine)
     executed = report["notebook"]
     failure, timed_out = report["failure"], set(report["timed_out"])
-    feedback = [f"no solution found for {name} (its stub was graded)" for name in missing]
+    feedback = [
+        f"no solution found for {name} (its stub was graded)" for name in missing
+    ]
     points: dict[str, float] = {}
     status = "ok"
     grader_indices = {index for index, _, _ in checks}
@@ -110,7 +114,9 @@ def score(pristine, report: dict, missing: list[str]) -> tuple[str, dict[str, fl
         problem = ""
         if index in timed_out:
             problem = "timed out (an endless loop?)"
-        elif cell is None or (cell.get("execution_count") is None and not cell.get("outputs")):
+        elif cell is None or (
+            cell.get("execution_count") is None and not cell.get("outputs")
+        ):
             problem = "did not run"
         else:
             problem = _error(cell)
@@ -140,11 +146,15 @@ def grade_one(
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as error:  # not JSON, not a notebook, unreadable, ...
-        return Result(str(path), "", "invalid", {}, 0.0, _short(f"not a notebook: {error}"))
+        return Result(
+            str(path), "", "invalid", {}, 0.0, _short(f"not a notebook: {error}")
+        )
     name = identify(nb, path, sorted(pristine))
     if not name:
         known = ", ".join(sorted(pristine))
-        return Result(str(path), "", "invalid", {}, 0.0, f"not one of the exercises ({known})")
+        return Result(
+            str(path), "", "invalid", {}, 0.0, f"not one of the exercises ({known})"
+        )
     student = pristine[name]
     max_points = sum(value for _, _, value in grader_cells(student))
     filled, missing = fill_notebook(student, notebook_regions(nb, strict=False))
@@ -166,10 +176,22 @@ def write_csv(results: list[Result], pristine: dict, out: Path) -> None:
     checks = [check for name in names for _, check, _ in grader_cells(pristine[name])]
     with open(out, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow(["submission", "exercise", "status", *checks, "total", "max_points", "feedback"])
+        writer.writerow(
+            [
+                "submission",
+                "exercise",
+                "status",
+                *checks,
+                "total",
+                "max_points",
+                "feedback",
+            ]
+        )
         for result in results:
             row = [result.submission, result.exercise, result.status]
-            row += [_number(result.points[c]) if c in result.points else "" for c in checks]
+            row += [
+                _number(result.points[c]) if c in result.points else "" for c in checks
+            ]
             row += [_number(result.total), _number(result.max_points), result.feedback]
             writer.writerow(row)
 
@@ -194,8 +216,12 @@ def grade(
         try:
             result = grade_one(path, pristine, cell_timeout, timeout, memory_mb)
         except Exception as error:  # one bad submission never stops the batch
-            result = Result(str(path), "", "error", {}, 0.0, _short(f"grader failed: {error!r}"))
+            result = Result(
+                str(path), "", "error", {}, 0.0, _short(f"grader failed: {error!r}")
+            )
         results.append(result)
-        log(f"{path}: {result.status}, {_number(result.total)}/{_number(result.max_points)}")
+        log(
+            f"{path}: {result.status}, {_number(result.total)}/{_number(result.max_points)}"
+        )
     write_csv(results, pristine, out)
     return results

@@ -77,7 +77,9 @@ def cell_regions(source: str, cell_index: int = 0, cell_id: str = "") -> list[Re
                 raise ValueError(f"line {number + 1}: {END} without {BEGIN}")
             body = "\n".join(lines[begin + 1 : number])
             regions.append(
-                Region(cell_index, cell_id, len(regions), function, begin + 1, number, body)
+                Region(
+                    cell_index, cell_id, len(regions), function, begin + 1, number, body
+                )
             )
             begin = None
     if begin is not None:
@@ -118,7 +120,9 @@ def stub_line(indent: str, number: str, function: str) -> str:
     return f'{indent}raise NotImplementedError("{name}")'
 
 
-def release_notebook(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+def release_notebook(
+    solution: nbformat.NotebookNode, name: str
+) -> nbformat.NotebookNode:
     """The student version of a solution notebook.
 
     Each region becomes a stub that raises ``NotImplementedError("Exercise
@@ -127,7 +131,9 @@ def release_notebook(solution: nbformat.NotebookNode, name: str) -> nbformat.Not
     ``# Solutions ...`` becomes ``# Exercises ...``; outputs are stripped.
     """
     nb = copy.deepcopy(solution)
-    nb.cells = [cell for cell in nb.cells if SOLUTION_TAG not in cell.metadata.get("tags", [])]
+    nb.cells = [
+        cell for cell in nb.cells if SOLUTION_TAG not in cell.metadata.get("tags", [])
+    ]
     for cell in nb.cells:
         if cell.cell_type == "markdown" and cell.source.startswith("# Solutions"):
             cell.source = "# Exercises" + cell.source[len("# Solutions") :]
@@ -150,13 +156,17 @@ def release_notebook(solution: nbformat.NotebookNode, name: str) -> nbformat.Not
         for region, number in zip(reversed(regions), reversed(numbers)):
             marker = lines[region.start - 1]
             indent = marker[: len(marker) - len(marker.lstrip())]
-            lines[region.start : region.stop] = [stub_line(indent, number, region.function)]
+            lines[region.start : region.stop] = [
+                stub_line(indent, number, region.function)
+            ]
         cell.source = "\n".join(lines)
     nb.metadata[METADATA_KEY] = {"exercise": name}
     return nb
 
 
-def match_regions(pristine: list[Region], submitted: list[Region]) -> list[Region | None]:
+def match_regions(
+    pristine: list[Region], submitted: list[Region]
+) -> list[Region | None]:
     """For each pristine region, the submitted region that fills it (or None).
 
     A region is matched by its cell's id and position first (Jupyter keeps
@@ -172,7 +182,9 @@ def match_regions(pristine: list[Region], submitted: list[Region]) -> list[Regio
     for region in pristine:
         found = by_id.get((region.cell_id, region.position)) if region.cell_id else None
         if found is None or id(found) in used:
-            candidates = [r for r in by_function.get(region.function, []) if id(r) not in used]
+            candidates = [
+                r for r in by_function.get(region.function, []) if id(r) not in used
+            ]
             found = candidates[0] if region.function and candidates else None
         matches.append(found)
         if found is not None:
@@ -197,7 +209,10 @@ def fill_notebook(
     by_cell: dict[int, list[tuple[Region, Region]]] = {}
     for region, match in zip(regions, match_regions(regions, submitted)):
         if match is None:
-            missing.append(region.function or f"region {region.position} of cell {region.cell_index}")
+            missing.append(
+                region.function
+                or f"region {region.position} of cell {region.cell_index}"
+            )
         else:
             by_cell.setdefault(region.cell_index, []).append((region, match))
     for index, pairs in by_cell.items():
@@ -214,5 +229,11 @@ def grader_cells(nb: nbformat.NotebookNode) -> list[tuple[int, str, float]]:
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and GRADER_TAG in cell.metadata.get("tags", []):
             info = cell.metadata.get(METADATA_KEY, {})
-            found.append((index, info.get("check", f"cell {index}"), float(info.get("points", 1))))
+            found.append(
+                (
+                    index,
+                    info.get("check", f"cell {index}"),
+                    float(info.get("points", 1)),
+                )
+            )
     return found

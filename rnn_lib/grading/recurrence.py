@@ -14,7 +14,14 @@ from __future__ import annotations
 import torch
 
 from rnn_lib import functional
-from rnn_lib.grading.checking import Case, Mistake, Output, float64_generator, randn, verify
+from rnn_lib.grading.checking import (
+    Case,
+    Mistake,
+    Output,
+    float64_generator,
+    randn,
+    verify,
+)
 
 STATE = ("batch row", "unit")
 SEQUENCE = ("time step t=", "batch row", "unit")
@@ -40,7 +47,10 @@ def _step_cases() -> list[Case]:
     # batch 1, a square layer (H_in = H_out, so a transposed W_ih runs), a
     # single input feature, and a wider input.
     for N, H_in, H_out in [(1, 3, 4), (3, 5, 5), (2, 1, 2), (4, 6, 3)]:
-        args = {"x": randn(N, H_in, generator=g), "h": randn(N, H_out, generator=g, scale=0.8)}
+        args = {
+            "x": randn(N, H_in, generator=g),
+            "h": randn(N, H_out, generator=g, scale=0.8),
+        }
         args.update(_weights(H_in, H_out, g))
         cases.append(Case({"N": N, "H_in": H_in, "H_out": H_out}, args))
     return cases
@@ -61,17 +71,23 @@ STEP_MISTAKES = [
     Mistake(
         "transposed W_hh",
         "use h @ w_hh.T (torch stores W_hh as (H_out, H_out) and computes h W_hh^T).",
-        lambda x, h, w_ih, w_hh, b_ih, b_hh: torch.tanh(x @ w_ih.T + b_ih + h @ w_hh + b_hh),
+        lambda x, h, w_ih, w_hh, b_ih, b_hh: torch.tanh(
+            x @ w_ih.T + b_ih + h @ w_hh + b_hh
+        ),
     ),
     Mistake(
         "transposed W_ih",
         "use x @ w_ih.T (torch stores W_ih as (H_out, H_in) and computes x W_ih^T).",
-        lambda x, h, w_ih, w_hh, b_ih, b_hh: torch.tanh(x @ w_ih + b_ih + h @ w_hh.T + b_hh),
+        lambda x, h, w_ih, w_hh, b_ih, b_hh: torch.tanh(
+            x @ w_ih + b_ih + h @ w_hh.T + b_hh
+        ),
     ),
     Mistake(
         "ReLU instead of tanh",
         "the Elman RNN of this exercise uses tanh: torch.tanh(...).",
-        lambda x, h, w_ih, w_hh, b_ih, b_hh: torch.relu(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh),
+        lambda x, h, w_ih, w_hh, b_ih, b_hh: torch.relu(
+            x @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+        ),
     ),
     Mistake(
         "sigmoid instead of tanh",
@@ -103,7 +119,9 @@ STEP_MISTAKES = [
     Mistake(
         "tanh before the recurrent term",
         f"the tanh wraps the whole sum: {FORMULA}.",
-        lambda x, h, w_ih, w_hh, b_ih, b_hh: torch.tanh(x @ w_ih.T + b_ih) + h @ w_hh.T + b_hh,
+        lambda x, h, w_ih, w_hh, b_ih, b_hh: (
+            torch.tanh(x @ w_ih.T + b_ih) + h @ w_hh.T + b_hh
+        ),
     ),
     Mistake(
         "state laid out as (H_out, N)",
@@ -142,7 +160,10 @@ def _layer_cases() -> list[Case]:
     cases = []
     # length 1, batch 1, L = N (so swapping them still runs), a longer one.
     for L, N, H_in, H_out in [(1, 2, 3, 4), (4, 1, 2, 3), (3, 3, 3, 3), (6, 2, 4, 5)]:
-        args = {"x": randn(L, N, H_in, generator=g), "h_0": randn(N, H_out, generator=g, scale=0.8)}
+        args = {
+            "x": randn(L, N, H_in, generator=g),
+            "h_0": randn(N, H_out, generator=g, scale=0.8),
+        }
         args.update(_weights(H_in, H_out, g))
         cases.append(Case({"L": L, "N": N, "H_in": H_in, "H_out": H_out}, args))
     return cases
@@ -183,10 +204,13 @@ def _layer_reversed(x, h_0, w_ih, w_hh, b_ih, b_hh):
     return torch.stack(outputs), h
 
 
-def _layer_batch_as_time(x, h_0, w_ih, w_hh, b_ih, b_hh):
-    # reads x as (N, L, H_in): step t takes x[:, t]
-    output, h_n = functional.rnn_layer(x.transpose(0, 1), h_0, w_ih, w_hh, b_ih, b_hh)
-    return output.transpose(0, 1), h_n
+def _layer_batch_as_time(x, h_0, w_ih, w_hh, b_ih, b_hh, stack_dim=0):
+    # reads x as if it were (N, L, H_in): step t takes x[:, t]
+    h, outputs = h_0, []
+    for t in range(x.shape[1]):
+        h = functional.rnn_step(x[:, t], h, w_ih, w_hh, b_ih, b_hh)
+        outputs.append(h)
+    return torch.stack(outputs, dim=stack_dim), h
 
 
 def _layer_one_step_short(x, h_0, w_ih, w_hh, b_ih, b_hh):
@@ -236,6 +260,11 @@ LAYER_MISTAKES = [
         _layer_batch_as_time,
     ),
     Mistake(
+        "batch taken as time",
+        "x is time-major (L, N, H_in): step t reads x[t], not x[:, t].",
+        lambda *args: _layer_batch_as_time(*args, stack_dim=1),
+    ),
+    Mistake(
         "loop stops one step early",
         "range(L) runs all L steps; range(L - 1) misses the last one.",
         _layer_one_step_short,
@@ -256,7 +285,10 @@ def check_rnn_layer(rnn_layer) -> None:
         rnn_layer,
         _layer_reference,
         _layer_cases(),
-        [Output("output", "(L, N, H_out)", SEQUENCE), Output("h_n", "(N, H_out)", STATE)],
+        [
+            Output("output", "(L, N, H_out)", SEQUENCE),
+            Output("h_n", "(N, H_out)", STATE),
+        ],
         LAYER_MISTAKES,
         hint="Start from h = h_0; for t in range(L): h = rnn_step(x[t], h, ...) and keep "
         "each h. If check_rnn_step fails too, fix rnn_step first: rnn_layer calls it.",
@@ -273,14 +305,21 @@ def _torch_rnn(x, h_0, layers, bidirectional):
     """torch's multi-layer tanh RNN; ``layers`` lists (w_ih, w_hh, b_ih, b_hh)."""
     params = [w for layer in layers for w in layer]
     num_layers = len(layers) // (2 if bidirectional else 1)
-    return torch.rnn_tanh(x, h_0, params, True, num_layers, 0.0, False, bidirectional, False)
+    return torch.rnn_tanh(
+        x, h_0, params, True, num_layers, 0.0, False, bidirectional, False
+    )
 
 
 def _stacked_cases() -> list[Case]:
     g = float64_generator(33)
     cases = []
     # one layer, length 1, batch 1, H_in = H_out (so feeding x to every layer runs).
-    for num_layers, L, N, H_in, H_out in [(1, 3, 2, 2, 3), (2, 1, 3, 3, 4), (3, 4, 1, 4, 4), (2, 5, 2, 3, 2)]:
+    for num_layers, L, N, H_in, H_out in [
+        (1, 3, 2, 2, 3),
+        (2, 1, 3, 3, 4),
+        (3, 4, 1, 4, 4),
+        (2, 5, 2, 3, 2),
+    ]:
         layers = []
         for layer in range(num_layers):
             w = _weights(H_in if layer == 0 else H_out, H_out, g)
@@ -382,8 +421,18 @@ def _bidirectional_reference(x, h_0, forward, backward):
     return _torch_rnn(x, h_0, [forward, backward], bidirectional=True)
 
 
-def _bidirectional(x, h_0, forward, backward, flip_in=True, flip_out=True, h_n_at="own",
-                   order="fb", weights="own", states="own"):
+def _bidirectional(
+    x,
+    h_0,
+    forward,
+    backward,
+    flip_in=True,
+    flip_out=True,
+    h_n_at="own",
+    order="fb",
+    weights="own",
+    states="own",
+):
     """A bidirectional RNN with switches that turn on the known mistakes."""
     if weights == "forward":
         backward = forward
@@ -408,7 +457,9 @@ BIDIRECTIONAL_MISTAKES = [
     Mistake(
         "backward direction reads the sequence forwards",
         "the backward direction reads x from t = L - 1 down to 0: run it on x.flip(0).",
-        lambda x, h_0, f, b: _bidirectional(x, h_0, f, b, flip_in=False, flip_out=False),
+        lambda x, h_0, f, b: _bidirectional(
+            x, h_0, f, b, flip_in=False, flip_out=False
+        ),
     ),
     Mistake(
         "backward h_n taken at the last time step",
@@ -451,3 +502,10 @@ def check_bidirectional_rnn(bidirectional_rnn) -> None:
         "their outputs back; concatenate the halves along the last axis.",
     )
     print("bidirectional_rnn: all checks passed")
+
+
+# What each check knows, for the tests that prove the checks.
+check_rnn_step.mistakes = STEP_MISTAKES
+check_rnn_layer.mistakes = LAYER_MISTAKES
+check_stacked_rnn.mistakes = STACKED_MISTAKES
+check_bidirectional_rnn.mistakes = BIDIRECTIONAL_MISTAKES

@@ -1,0 +1,198 @@
+"""rnn_lib.grading.release and .notebooks: student notebooks, stubs, solution regions.
+
+Proves: the committed student notebooks are what `release` writes; every
+solution passes all of its checks and every stub fails each of them (with the
+"not written yet" feedback, nothing else raising); regions are found, stubbed
+and refilled robustly.
+"""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from rnn_lib.grading import CheckFailed
+from rnn_lib.grading.__main__ import main
+from rnn_lib.grading.notebooks import (
+    cell_regions,
+    fill_notebook,
+    grader_cells,
+    match_regions,
+    notebook_regions,
+    release_notebook,
+)
+from rnn_lib.grading.release import released, solution_paths
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "exercises" / "solutions"
+NAMES = [path.stem for path in solution_paths(SOLUTIONS)]
+
+
+def test_committed_student_notebooks_are_what_release_writes():
+    for name, text in released(SOLUTIONS).items():
+        committed = ROOT / "exercises" / name
+        assert committed.exists(), (
+            f"run python -m rnn_lib.grading release ({name} is missing)"
+        )
+        assert committed.read_text(encoding="utf-8") == text, (
+            f"exercises/{name} is stale: run python -m rnn_lib.grading release"
+        )
+    extra = {p.name for p in (ROOT / "exercises").glob("[0-9]*.ipynb")} - set(
+        released(SOLUTIONS)
+    )
+    assert extra == set(), "student notebooks without a solution"
+
+
+def test_release_check_flags_a_stale_notebook(tmp_path, capsys):
+    out = tmp_path / "exercises"
+    assert main(["release", "--solutions", str(SOLUTIONS), "--out", str(out)]) == 0
+    assert (
+        main(["release", "--check", "--solutions", str(SOLUTIONS), "--out", str(out)])
+        == 0
+    )
+    first = sorted(out.glob("*.ipynb"))[0]
+    first.write_text(first.read_text().replace("Exercise", "Exercize"))
+    assert (
+        main(["release", "--check", "--solutions", str(SOLUTIONS), "--out", str(out)])
+        == 1
+    )
+    assert f"{first.name} differs" in capsys.readouterr().out
+
+
+def run_in_process(nb) -> list[tuple[nbformat.NotebookNode, BaseException | None]]:
+    """Execute the code cells in one namespace; what each raised (or None)."""
+    namespace: dict = {}
+    results = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            exec(compile(cell.source, f"<cell {cell.get('id')}>", "exec"), namespace)
+            results.append((cell, None))
+        except Exception as error:  # noqa: BLE001 - recorded and asserted on
+            results.append((cell, error))
+    return results
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_solution_passes_every_check(name, capsys):
+    nb = nbformat.read(SOLUTIONS / f"{name}.ipynb", as_version=4)
+    assert grader_cells(nb), "an exercise without checks"
+    failures = [(cell.get("id"), error) for cell, error in run_in_process(nb) if error]
+    assert failures == []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stub_fails_every_check_and_nothing_else(name, capsys):
+    nb = nbformat.read(ROOT / "exercises" / f"{name}.ipynb", as_version=4)
+    for cell, error in run_in_process(nb):
+        if "grader" in cell.metadata.get("tags", []):
+            assert isinstance(error, CheckFailed), cell.source
+            assert "is not written yet (Exercise " in str(error)
+        else:
+            assert error is None, (cell.source, error)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_region_is_stubbed_with_its_exercise(name):
+    solution = nbformat.read(SOLUTIONS / f"{name}.ipynb", as_version=4)
+    student = release_notebook(solution, name)
+    regions = notebook_regions(student)
+    assert len(regions) == len(notebook_regions(solution)) > 0
+    for region in regions:
+        assert region.body.strip().startswith('raise NotImplementedError("Exercise ')
+        assert region.body.strip().endswith(f': {region.function}")')
+    assert student.cells[0].source.startswith("# Exercises")
+    assert student.metadata["rnn_grading"] == {"exercise": name}
+    assert [c for c in student.cells if "solution" in c.metadata.get("tags", [])] == []
+    # the checks and their points survive release
+    assert [c[1:] for c in grader_cells(student)] == [
+        c[1:] for c in grader_cells(solution)
+    ]
+
+
+SOURCE = '''def f(x):
+    """doc"""
+    ### BEGIN SOLUTION
+    y = x + 1
+    return y
+    ### END SOLUTION
+
+def g():
+    ### BEGIN SOLUTION
+    return 2
+    ### END SOLUTION'''
+
+
+def test_cell_regions_finds_bodies_and_functions():
+    regions = cell_regions(SOURCE, 4, "abc")
+    assert [(r.function, r.position, r.body) for r in regions] == [
+        ("f", 0, "    y = x + 1\n    return y"),
+        ("g", 1, "    return 2"),
+    ]
+    assert (regions[0].cell_index, regions[0].cell_id) == (4, "abc")
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("### BEGIN SOLUTION\nx = 1", "BEGIN SOLUTION without"),
+        ("x = 1\n### END SOLUTION", "END SOLUTION without"),
+        (
+            "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION",
+            "inside another region",
+        ),
+    ],
+)
+def test_unpaired_markers_raise(source, message):
+    with pytest.raises(ValueError, match=message):
+        cell_regions(source)
+
+
+def _notebook(*sources, ids=None):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    for cell, cell_id in zip(nb.cells, ids or []):
+        cell.id = cell_id
+    return nb
+
+
+def test_regions_match_by_id_then_function_then_order():
+    pristine = notebook_regions(_notebook(SOURCE, ids=["a"]))
+    # same id: matched by id even when the functions were renamed
+    renamed = notebook_regions(_notebook(SOURCE.replace("def f", "def h"), ids=["a"]))
+    assert match_regions(pristine, renamed) == renamed
+    # ids lost (Colab) and cells split and swapped: matched by function
+    split = SOURCE.split("\n\n")
+    moved = notebook_regions(_notebook(split[1], split[0], ids=["x", "y"]))
+    assert [m.function for m in match_regions(pristine, moved)] == ["f", "g"]
+    # no ids, no functions, but as many regions: matched by order
+    bare = "### BEGIN SOLUTION\n1\n### END SOLUTION\n### BEGIN SOLUTION\n2\n### END SOLUTION"
+    by_order = notebook_regions(_notebook(bare, ids=["z"]))
+    assert match_regions(pristine, by_order) == by_order
+    # a region missing altogether
+    assert (
+        match_regions(pristine, notebook_regions(_notebook(split[1], ids=["q"])))[0]
+        is None
+    )
+
+
+def test_fill_puts_only_the_regions_into_the_pristine_notebook():
+    pristine = _notebook(
+        SOURCE.replace("y = x + 1\n    return y", "raise NotImplementedError"),
+        ids=["a"],
+    )
+    submission = _notebook("print('tampered')\n" + SOURCE, ids=["a"])
+    filled, missing = fill_notebook(pristine, notebook_regions(submission))
+    assert filled.cells[0].source == SOURCE
+    assert missing == []
+    empty, missing = fill_notebook(pristine, [])
+    assert empty.cells[0].source == pristine.cells[0].source
+    assert missing == ["f", "g"]
+
+
+def test_unpaired_markers_in_a_submission_are_skipped_not_fatal():
+    nb = _notebook("### BEGIN SOLUTION\nx = 1", SOURCE)
+    assert [r.function for r in notebook_regions(nb, strict=False)] == ["f", "g"]
+    with pytest.raises(ValueError):
+        notebook_regions(nb)
