@@ -11,7 +11,10 @@ serves all three itself:
 * require.js and ``embed-amd.js`` come from the npm packages pinned in
   ``package.json`` / ``package-lock.json``. This extension runs ``npm ci`` when
   ``node_modules`` is missing, points myst-nb's ``nb_ipywidgets_js`` at local
-  copies, and copies the two files into ``_static/vendor`` after the build.
+  copies (it overrides any ``nb_ipywidgets_js`` set in ``_config.yml``), and
+  copies them, the widget manager's fonts and ``static/widget-manager-setup.js``
+  (which tells require.js where they are and lets the widgets typeset with
+  MathJax 3) into ``_static/offline`` after the build.
 
 So the build command stays ``jupyter-book build .``; it needs ``npm`` (Node.js)
 the first time. ``tests/browser/test_built_book.py`` opens the built book with
@@ -33,11 +36,22 @@ from sphinx.util.fileutil import copy_asset_file
 logger = logging.getLogger(__name__)
 
 # Where each served file comes from (under node_modules) and where it lands
-# (under _static). Order matters: require.js must load before embed-amd.js.
-VENDORED = {
-    "vendor/require.js": "requirejs/require.js",
-    "vendor/embed-amd.js": "@jupyter-widgets/html-manager/dist/embed-amd.js",
+# (under _static).
+FROM_NPM = {
+    "offline/require.js": "requirejs/require.js",
+    "offline/embed-amd.js": "@jupyter-widgets/html-manager/dist/embed-amd.js",
 }
+# embed-amd.js loads its fonts from this folder under require.js's baseUrl,
+# which static/widget-manager-setup.js sets to _static/offline/.
+WIDGET_FONTS = "@jupyter-widgets/html-manager/dist"
+FONT_SUFFIXES = {".woff", ".woff2", ".ttf", ".eot", ".svg"}
+# The scripts a page with widget state loads, in this order.
+WIDGET_SCRIPTS = [
+    "offline/require.js",
+    "offline/widget-manager-setup.js",
+    "offline/embed-amd.js",
+]
+HERE = Path(__file__).resolve().parent
 
 
 def _node_modules(app: Sphinx) -> Path:
@@ -48,7 +62,7 @@ def _node_modules(app: Sphinx) -> Path:
 def _install_npm_packages(app: Sphinx) -> None:
     """Run ``npm ci`` when a vendored file is missing from node_modules."""
     node_modules = _node_modules(app)
-    if all((node_modules / source).is_file() for source in VENDORED.values()):
+    if all((node_modules / source).is_file() for source in FROM_NPM.values()):
         return
     npm = shutil.which("npm")
     if npm is None:
@@ -66,11 +80,11 @@ def _install_npm_packages(app: Sphinx) -> None:
     )
     if result.returncode != 0:
         raise ExtensionError(f"offline_assets: `npm ci` failed:\n{result.stderr}")
-    missing = [s for s in VENDORED.values() if not (node_modules / s).is_file()]
+    missing = [s for s in FROM_NPM.values() if not (node_modules / s).is_file()]
     if missing:
         raise ExtensionError(
             f"offline_assets: `npm ci` did not install {missing}; "
-            "check package.json against VENDORED in _ext/offline_assets.py"
+            "check package.json against FROM_NPM in _ext/offline_assets.py"
         )
 
 
@@ -78,16 +92,24 @@ def _use_local_widget_scripts(app: Sphinx, config: Config) -> None:
     # A relative path in add_js_file is served from _static. No
     # data-jupyter-widgets-cdn attribute: the built-in widgets (controls,
     # output) are inside embed-amd.js, so nothing is fetched from a CDN.
-    config.nb_ipywidgets_js = {path: {} for path in VENDORED}
+    config.nb_ipywidgets_js = {path: {} for path in WIDGET_SCRIPTS}
 
 
 def _copy_vendored_files(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     static = Path(app.outdir) / "_static"
-    for target, source in VENDORED.items():
-        (static / target).parent.mkdir(parents=True, exist_ok=True)
-        copy_asset_file(str(_node_modules(app) / source), str(static / target))
+    copies = {static / target: _node_modules(app) / source
+              for target, source in FROM_NPM.items()}
+    setup_script = "widget-manager-setup.js"
+    copies[static / "offline" / setup_script] = HERE / "static" / setup_script
+    fonts = _node_modules(app) / WIDGET_FONTS
+    for font in fonts.iterdir():
+        if font.suffix in FONT_SUFFIXES:
+            copies[static / "offline" / WIDGET_FONTS / font.name] = font
+    for target, source in copies.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        copy_asset_file(str(source), str(target))
 
 
 def _on_builder_inited(app: Sphinx) -> None:
