@@ -99,8 +99,10 @@ def _copy_vendored_files(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     static = Path(app.outdir) / "_static"
-    copies = {static / target: _node_modules(app) / source
-              for target, source in FROM_NPM.items()}
+    copies = {
+        static / target: _node_modules(app) / source
+        for target, source in FROM_NPM.items()
+    }
     setup_script = "widget-manager-setup.js"
     copies[static / "offline" / setup_script] = HERE / "static" / setup_script
     fonts = _node_modules(app) / WIDGET_FONTS

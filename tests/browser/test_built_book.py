@@ -225,9 +225,11 @@ SCROLL_TO_JS = """
 
 
 def _inspect(page, path: str) -> PageReport:
-    if page.evaluate(f'!!document.querySelector(\'script[type="{WIDGET_VIEW}"]\')'):
+    if page.evaluate(f"!!document.querySelector('script[type=\"{WIDGET_VIEW}\"]')"):
         try:
-            page.wait_for_function(WIDGETS_RENDERED_JS, arg=WIDGET_VIEW, timeout=TIMEOUT_MS)
+            page.wait_for_function(
+                WIDGETS_RENDERED_JS, arg=WIDGET_VIEW, timeout=TIMEOUT_MS
+            )
         except Exception:  # playwright's TimeoutError; reported below
             pass
     found = page.evaluate(INSPECT_JS, WIDGET_VIEW)
@@ -282,24 +284,31 @@ def _crawl(html: Path) -> Crawl:
     def on_request_failed(request):
         if request.url.startswith(base):
             crawl.failed_requests.append(
-                f"{current['path']}: {request.url} ({request.failure})")
+                f"{current['path']}: {request.url} ({request.failure})"
+            )
 
     def on_response(response):
         if response.status >= 400:
             crawl.failed_requests.append(
-                f"{current['path']}: {response.url} (HTTP {response.status})")
+                f"{current['path']}: {response.url} (HTTP {response.status})"
+            )
 
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            )
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             context.route("**/*", route)
             page = context.new_page()
             page.set_default_timeout(TIMEOUT_MS)
             page.on("console", on_console)
-            page.on("pageerror", lambda error: crawl.console_errors.append(
-                f"{current['path']}: uncaught {error}"))
+            page.on(
+                "pageerror",
+                lambda error: crawl.console_errors.append(
+                    f"{current['path']}: uncaught {error}"
+                ),
+            )
             page.on("requestfailed", on_request_failed)
             page.on("response", on_response)
 
@@ -312,7 +321,8 @@ def _crawl(html: Path) -> Crawl:
             page.goto(base + current["path"], wait_until="load")
             page.wait_for_function(SEARCH_DONE_JS, timeout=TIMEOUT_MS)
             crawl.search_results = page.eval_on_selector_all(
-                "#search-results ul.search li a", "links => links.map(a => a.href)")
+                "#search-results ul.search li a", "links => links.map(a => a.href)"
+            )
 
             # A chapter with rendered math, and a widget explorer with its
             # static figure (else the page with the most figures).
@@ -326,10 +336,18 @@ def _crawl(html: Path) -> Crawl:
                 selector, kind = "img", "figure"
             current["path"] = "screenshots"
             crawl.screenshots = [
-                _screenshot(page, base + by_math.path, "div.math",
-                            f"{Path(by_math.path).stem}-math.png"),
-                _screenshot(page, base + second.path, selector,
-                            f"{Path(second.path).stem}-{kind}.png"),
+                _screenshot(
+                    page,
+                    base + by_math.path,
+                    "div.math",
+                    f"{Path(by_math.path).stem}-math.png",
+                ),
+                _screenshot(
+                    page,
+                    base + second.path,
+                    selector,
+                    f"{Path(second.path).stem}-{kind}.png",
+                ),
             ]
             browser.close()
     finally:
@@ -343,7 +361,9 @@ def crawl(browser_summary) -> Crawl:
     if not (HTML / "search.html").is_file():
         _unavailable(f"no built book at {HTML}: run `jupyter-book build .` first")
     if not CHROMIUM.is_file():
-        _unavailable(f"no browser at {CHROMIUM}: `apt-get install chromium`, or set CHROMIUM")
+        _unavailable(
+            f"no browser at {CHROMIUM}: `apt-get install chromium`, or set CHROMIUM"
+        )
     try:
         import playwright  # noqa: F401
     except ImportError:
@@ -362,7 +382,8 @@ def crawl(browser_summary) -> Crawl:
         "screenshots": result.screenshots,
     }
     (BUILD / "browser_report.json").write_text(
-        json.dumps({"summary": summary, "crawl": asdict(result)}, indent=1))
+        json.dumps({"summary": summary, "crawl": asdict(result)}, indent=1)
+    )
     browser_summary.update(summary)
     return result
 
@@ -385,7 +406,7 @@ def _count_internal_links(crawl: Crawl) -> int:
     return sum(1 for _ in _internal_targets(crawl))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ids(path: Path) -> frozenset[str]:
     text = path.read_text(encoding="utf-8", errors="replace")
     return frozenset(re.findall(r'\sid="([^"]+)"', text))
@@ -398,7 +419,8 @@ def _problems(crawl: Crawl, attribute: str) -> list[str]:
 def test_no_request_leaves_localhost(crawl):
     assert crawl.external_requests == [], (
         "pages requested files outside the book (a CDN?); serve them from _static "
-        "(see _ext/offline_assets.py):\n" + "\n".join(crawl.external_requests))
+        "(see _ext/offline_assets.py):\n" + "\n".join(crawl.external_requests)
+    )
 
 
 def test_no_console_errors(crawl):
@@ -441,17 +463,26 @@ def _expected_colab_url(page_path: str) -> str:
     book = repo.get("path_to_book") or ""
     notebook = "/".join(part for part in (book.strip("/"), page_path) if part)
     notebook = re.sub(r"\.html$", ".ipynb", notebook)
-    return (f"{config['launch_buttons']['colab_url'].rstrip('/')}/github/"
-            f"{owner_name}/blob/{repo['branch']}/{notebook}")
+    return (
+        f"{config['launch_buttons']['colab_url'].rstrip('/')}/github/"
+        f"{owner_name}/blob/{repo['branch']}/{notebook}"
+    )
 
 
 def test_every_notebook_page_has_a_colab_button(crawl):
-    notebooks = [p for p in crawl.pages if (HTML / "_sources" / p.path).with_suffix(
-        ".ipynb").is_file()]
-    missing = [f"{p.path}: expected {_expected_colab_url(p.path)}, found {p.colab_links}"
-               for p in notebooks if _expected_colab_url(p.path) not in p.colab_links]
-    assert missing == [], "notebook pages without a working Colab button:\n" + "\n".join(
-        missing)
+    notebooks = [
+        p
+        for p in crawl.pages
+        if (HTML / "_sources" / p.path).with_suffix(".ipynb").is_file()
+    ]
+    missing = [
+        f"{p.path}: expected {_expected_colab_url(p.path)}, found {p.colab_links}"
+        for p in notebooks
+        if _expected_colab_url(p.path) not in p.colab_links
+    ]
+    assert missing == [], (
+        "notebook pages without a working Colab button:\n" + "\n".join(missing)
+    )
 
 
 def test_search_finds_vanishing(crawl):
