@@ -3,9 +3,10 @@
 One recurrent layer, ``h_t = f(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)``
 with ``f`` = tanh or ReLU, as a :class:`torch.autograd.Function` whose
 backward pass is the derivation of chapter 5 rather than autograd's replay of
-the forward graph. Write ``a_t`` for the pre-activation and ``delta_t`` for
-``dL/da_t``, the *total* derivative of the loss with respect to ``a_t``. Going
-backwards in time,
+the forward graph. With steps t = 1..L as in the chapter (``output[t - 1]``
+holds h_t, h_0 is the initial state), write ``a_t`` for the pre-activation
+and ``delta_t`` for ``dL/da_t``, the *total* derivative of the loss with
+respect to ``a_t``. Going backwards in time,
 
     dL/dh_t   = dL/doutput_t (+ dL/dh_n at the last step) + delta_{t+1} W_hh
     delta_t   = dL/dh_t * f'(a_t)       f' = 1 - h_t^2 (tanh), [h_t > 0] (ReLU)
@@ -20,19 +21,23 @@ Speed comes from doing as little as possible per time step: the input
 projections of all steps are one matrix multiply into the output buffer; a
 forward step is one in-place ``addmm_`` with ``W_hh`` and one in-place
 nonlinearity; a backward step is one ``addmm_`` and one in-place multiply.
+A double backward works too: when the caller asks for the gradient's own
+graph (``create_graph=True``), autograd replays the reference loop of
+:mod:`rnn_lib.functional` instead of the in-place one.
 
 :func:`rnn_layer` has the semantics of :func:`rnn_lib.functional.rnn_layer`
 (packed batches and reversed direction included); ``rnn_lib.RNN`` calls it by
-default. :func:`detach_state` is what truncated BPTT does between chunks.
+default. :func:`numerical_gradient` and :func:`relative_error` are the
+centred-difference gradient check that verifies it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
-from torch.autograd.function import once_differentiable
 
+from rnn_lib import functional
 from rnn_lib.functional import activation, check_batch_sizes
 
 
@@ -114,7 +119,7 @@ class RNNLayerFunction(torch.autograd.Function):
             else:
                 for t, (lo, hi) in enumerate(_ends(batch_sizes)):
                     h_n[lo:hi] = steps[t][lo:hi]
-        ctx.save_for_backward(x, h_0, w_ih, w_hh, out)
+        ctx.save_for_backward(x, h_0, w_ih, w_hh, b_ih, b_hh, out)
         ctx.nonlinearity, ctx.reverse, ctx.batch_sizes = (
             nonlinearity,
             reverse,
@@ -123,9 +128,10 @@ class RNNLayerFunction(torch.autograd.Function):
         return out, h_n
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad_output, grad_h_n):
-        x, h_0, w_ih, w_hh, out = ctx.saved_tensors
+        if torch.is_grad_enabled():  # create_graph=True: a double backward may follow
+            return _differentiable_backward(ctx, grad_output, grad_h_n)
+        x, h_0, w_ih, w_hh, _, _, out = ctx.saved_tensors
         L, N, H_in = x.shape
         H = w_hh.shape[0]
         reverse, batch_sizes = ctx.reverse, ctx.batch_sizes
@@ -216,6 +222,29 @@ class RNNLayerFunction(torch.autograd.Function):
         )
 
 
+def _differentiable_backward(ctx, grad_output, grad_h_n):
+    """The backward pass as a graph that can be differentiated again.
+
+    The in-place loop of :meth:`RNNLayerFunction.backward` leaves no graph, so
+    when the caller asks for one (``create_graph=True``, as in a gradient
+    penalty or a Hessian-vector product) autograd replays the reference loop
+    :func:`rnn_lib.functional.rnn_layer` instead: same gradient, differentiable.
+    """
+    inputs = ctx.saved_tensors[:6]  # x, h_0, w_ih, w_hh, b_ih, b_hh
+    need = ctx.needs_input_grad[:6]
+    with torch.enable_grad():
+        output, h_n = functional.rnn_layer(
+            *inputs, ctx.nonlinearity, ctx.reverse, ctx.batch_sizes
+        )
+    wanted = [t for t, n in zip(inputs, need) if n]
+    grads = iter(
+        torch.autograd.grad(
+            (output, h_n), wanted, (grad_output, grad_h_n), create_graph=True
+        )
+    )
+    return (*(next(grads) if n else None for n in need), None, None, None)
+
+
 def rnn_layer(
     x: torch.Tensor,
     h_0: torch.Tensor,
@@ -230,8 +259,9 @@ def rnn_layer(
     """One recurrent layer over a sequence, backpropagated by hand.
 
     Same semantics as :func:`rnn_lib.functional.rnn_layer`; only the backward
-    pass differs (the chapter 5 derivation instead of autograd). It can be
-    differentiated once: asking for a double backward raises.
+    pass differs (the chapter 5 derivation instead of autograd). With
+    ``create_graph=True`` the backward is autograd's, so that it can be
+    differentiated again (a double backward).
 
     Args:
         x: the inputs, time-major.
@@ -267,10 +297,38 @@ def rnn_layer(
     )
 
 
-def detach_state(h: torch.Tensor) -> torch.Tensor:
-    """Cut the graph behind a state: what truncated BPTT does between chunks.
+def numerical_gradient(
+    loss: Callable[[], torch.Tensor], tensor: torch.Tensor, eps: float = 1e-6
+) -> torch.Tensor:
+    """The centred-difference estimate of ``d loss() / d tensor``.
 
-    The value carries over to the next chunk, the gradient does not flow back
-    into the previous one.
+    Each entry of ``tensor`` is nudged by +eps and -eps in place (and put
+    back); the estimate is ``(loss(+) - loss(-)) / (2 eps)``, whose error is
+    O(eps^2) plus rounding of order (machine epsilon / eps). Use float64.
+
+    Args:
+        loss: computes a scalar from the current value of ``tensor``.
+        tensor: the tensor to differentiate by; left unchanged.
+        eps: the step.
+
+    Outputs:
+        grad: the same shape as ``tensor``.
     """
-    return h.detach()
+    grad = torch.empty_like(tensor)
+    flat, grad_flat = tensor.detach().view(-1), grad.view(-1)
+    with torch.no_grad():
+        for i in range(flat.numel()):
+            original = flat[i].item()
+            flat[i] = original + eps
+            up = loss().item()
+            flat[i] = original - eps
+            down = loss().item()
+            flat[i] = original
+            grad_flat[i] = (up - down) / (2 * eps)
+    return grad
+
+
+def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
+    """``||a - b|| / max(||a||, ||b||)``, 0 when both are zero."""
+    scale = max(a.norm().item(), b.norm().item())
+    return 0.0 if scale == 0 else (a - b).norm().item() / scale
