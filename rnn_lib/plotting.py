@@ -296,10 +296,12 @@ def plot_model_comparison(
             ax.axhline(chance, zorder=1.5, **line)  # under the curves
             ax.annotate(
                 "chance",
-                (0, chance),
+                (1, chance),
                 xycoords=("axes fraction", "data"),
-                xytext=(4, 3),
+                xytext=(-4, -4),
                 textcoords="offset points",
+                ha="right",
+                va="top",
                 fontsize=8,
             )
         ax.set_xlabel("training step")
