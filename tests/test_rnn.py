@@ -47,14 +47,18 @@ def make_input(mode, batch_first, L, lengths, H_in, device="cpu"):
     else:
         shape = (N, L, H_in) if batch_first else (L, N, H_in)
     x = torch.randn(shape, dtype=DTYPE, device=device, requires_grad=True)
+    return x, feed(mode, x, lengths, batch_first)
+
+
+def feed(mode, x, lengths, batch_first):
+    """What the RNN gets for the leaf x in this mode: x itself, or x packed."""
     if mode in ("unbatched", "batched"):
-        return x, x
+        return x
     if mode == "packed_sorted":
         lengths = sorted(lengths, reverse=True)
-    packed = pack_padded_sequence(
+    return pack_padded_sequence(
         x, lengths, batch_first=batch_first, enforce_sorted=mode == "packed_sorted"
     )
-    return x, packed
 
 
 def run_and_grad(model, inp, h_0, x, cotangents):
@@ -721,35 +725,21 @@ def test_parity_cuda(bidirectional, mode, backend):
         batch_first=True,
     )
     assert all(p.is_cuda for p in ours.parameters())
-    x_cpu, _ = make_input(mode, True, 5, [3, 5, 1, 5], 3)
+    lengths = [3, 5, 1, 5]
+    x_cpu, inp_cpu = make_input(mode, True, 5, lengths, 3)
     D = 2 if bidirectional else 1
     h_0_cpu = random_h_0(mode, 2 * D, 4, 4)
-    out_ref, h_n_ref, grads_ref, cot = run_and_grad(
-        ref, *_feed(mode, x_cpu), h_0_cpu, x_cpu
-    )
+    out_ref, h_n_ref, grads_ref, cot = run_and_grad(ref, inp_cpu, h_0_cpu, x_cpu, None)
     x = x_cpu.detach().cuda().requires_grad_()
     h_0 = h_0_cpu.detach().cuda().requires_grad_()
-    out, h_n, grads, _ = run_and_grad(
-        ours, *_feed(mode, x), h_0, x, [c.cuda() for c in cot]
-    )
-    out, out_ref = (
-        o.data if isinstance(o, PackedSequence) else o for o in (out, out_ref)
-    )
+    inp = feed(mode, x, lengths, True)
+    out, h_n, grads, _ = run_and_grad(ours, inp, h_0, x, [c.cuda() for c in cot])
+    if isinstance(out, PackedSequence):
+        out, out_ref = out.data, out_ref.data
     torch.testing.assert_close(out.cpu(), out_ref, **TOL)
     torch.testing.assert_close(h_n.cpu(), h_n_ref, **TOL)
     for g, g_ref in zip(grads, grads_ref, strict=True):
         torch.testing.assert_close(g.cpu(), g_ref, **TOL)
-
-
-def _feed(mode, x):
-    """What the RNN gets for a batch_first leaf x: x itself or x packed."""
-    if mode in ("unbatched", "batched"):
-        return (x,)
-    sorted_mode = mode == "packed_sorted"
-    lengths = [5, 5, 3, 1] if sorted_mode else [3, 5, 1, 5]
-    return (
-        pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=sorted_mode),
-    )
 
 
 @pytest.mark.cuda
