@@ -22,10 +22,11 @@ Errors. Every check runs before any computation and raises
   ``h_0`` on another device).
 
 torch raises ``ValueError``, ``RuntimeError`` or ``AssertionError`` for these
-depending on the case; we always follow the rule above. Three cases that
-torch lets through are refused here because the result would not be what was
-asked for: ``dropout > 0`` with ``num_layers=1`` (torch warns and ignores the
-dropout), an empty sequence (L = 0) and an empty batch (N = 0).
+depending on the case; we always follow the rule above. Two cases that torch
+lets through are refused here, because what comes out is not what was asked
+for: ``dropout > 0`` with ``num_layers=1`` (torch warns and ignores the
+dropout) and an empty batch, N = 0 (torch returns empty tensors; here it is
+almost always a bug upstream). An empty sequence, L = 0, raises in both.
 """
 
 from __future__ import annotations
