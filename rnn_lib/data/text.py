@@ -58,7 +58,11 @@ def load_corpus(name: str) -> str:
     """
     if name not in CORPORA:
         raise ValueError(f"corpus must be one of {sorted(CORPORA)}, got {name!r}")
-    return resources.files("rnn_lib.data").joinpath(CORPORA[name]).read_text(encoding="utf-8")
+    return (
+        resources.files("rnn_lib.data")
+        .joinpath(CORPORA[name])
+        .read_text(encoding="utf-8")
+    )
 
 
 class Vocabulary:
@@ -90,10 +94,14 @@ class Vocabulary:
             raise ValueError("a vocabulary needs at least one character, got none")
         for c in chars:
             if not isinstance(c, str) or len(c) != 1:
-                raise ValueError(f"vocabulary entries must be single characters, got {c!r}")
+                raise ValueError(
+                    f"vocabulary entries must be single characters, got {c!r}"
+                )
         if len(set(chars)) != len(chars):
             repeated = sorted({c for c in chars if chars.count(c) > 1})
-            raise ValueError(f"vocabulary characters must be distinct, got {repeated} twice")
+            raise ValueError(
+                f"vocabulary characters must be distinct, got {repeated} twice"
+            )
         if unknown == "replace":
             chars = [UNK] + [c for c in chars if c != UNK]
         self.chars = chars
@@ -118,9 +126,13 @@ class Vocabulary:
         chars = sorted(counts, key=lambda c: (-counts[c], c))
         if max_size is not None:
             if unknown != "replace":
-                raise ValueError("max_size needs unknown='replace' for the characters it drops")
+                raise ValueError(
+                    "max_size needs unknown='replace' for the characters it drops"
+                )
             if max_size < 2:
-                raise ValueError(f"max_size must be at least 2 (UNK and one character), got {max_size}")
+                raise ValueError(
+                    f"max_size must be at least 2 (UNK and one character), got {max_size}"
+                )
             chars = [c for c in chars if c != UNK][: max_size - 1]
         return cls(chars, unknown=unknown)
 
@@ -150,8 +162,8 @@ class Vocabulary:
                 missing = sorted({c for c in text if c not in self._index})
                 shown = "".join(missing[:20]) + ("..." if len(missing) > 20 else "")
                 raise ValueError(
-                    f"{len(missing)} characters are not in the vocabulary: {shown!r}; "
-                    "build the vocabulary from this text or use unknown='replace'"
+                    f"characters not in the vocabulary: {shown!r}; build the "
+                    "vocabulary from this text or use unknown='replace'"
                 ) from None
         return torch.tensor(ids, dtype=torch.long)
 
@@ -174,7 +186,9 @@ class Vocabulary:
         return cls(state["chars"], unknown=state["unknown"])
 
 
-def split(ids: torch.Tensor, val_fraction: float = 0.1) -> tuple[torch.Tensor, torch.Tensor]:
+def split(
+    ids: torch.Tensor, val_fraction: float = 0.1
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The first ``1 - val_fraction`` of a text for training, the rest for validation.
 
     A contiguous tail rather than random chunks: the validation text then
@@ -188,7 +202,9 @@ def split(ids: torch.Tensor, val_fraction: float = 0.1) -> tuple[torch.Tensor, t
         val: (T_val,), with T_val = round(T * val_fraction).
     """
     if not 0 < val_fraction < 1:
-        raise ValueError(f"val_fraction must lie strictly between 0 and 1, got {val_fraction}")
+        raise ValueError(
+            f"val_fraction must lie strictly between 0 and 1, got {val_fraction}"
+        )
     n_val = round(len(ids) * val_fraction)
     if n_val == 0 or n_val == len(ids):
         raise ValueError(
@@ -238,7 +254,9 @@ class TextStreams:
             )
         self.batch_size = batch_size
         self.seq_len = seq_len
-        self.data = ids[: per_stream * batch_size].view(batch_size, per_stream).t().contiguous()  # (S, N)
+        self.data = (
+            ids[: per_stream * batch_size].view(batch_size, per_stream).t().contiguous()
+        )  # (S, N)
 
     def __len__(self) -> int:
         """The number of batches in one pass."""

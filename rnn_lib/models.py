@@ -1,0 +1,164 @@
+"""A character-level language model, its baseline and its sampler (chapter 7).
+
+:class:`CharRNN` reads characters as ids, embeds them, runs them through
+:class:`rnn_lib.RNN` and turns every hidden state into scores (logits) for the
+next character. :func:`unigram_cross_entropy` is the baseline that any model
+must beat: it predicts every character from its frequency alone, ignoring the
+context. :func:`generate` writes text with a trained model, one character at a
+time, fed back as the next input.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from rnn_lib.data.text import Vocabulary
+from rnn_lib.rnn import RNN
+
+
+class CharRNN(nn.Module):
+    """Embedding, a recurrent network, a linear read-out.
+
+    ``logits_t = W_hy h_t + b_y`` scores every character of the vocabulary as
+    the one that follows input ``t``; a softmax turns the scores into the
+    predicted distribution.
+
+    Args:
+        vocab_size: V, the number of distinct characters.
+        embedding_dim: E, the size of each character's learned vector.
+        hidden_size: H_out, the size of the recurrent state.
+        num_layers: stacked recurrent layers.
+        nonlinearity: ``'tanh'`` or ``'relu'``.
+        dropout: dropout on the outputs of every recurrent layer but the last.
+
+    Inputs: input, h_0
+        input: (L, N), character ids (int64).
+        h_0: (num_layers, N, H_out), or None for zeros.
+
+    Outputs: logits, h_n
+        logits: (L, N, V), unnormalised scores for the next character.
+        h_n: (num_layers, N, H_out), the state after the last character.
+
+    Attributes:
+        embedding: ``nn.Embedding(V, E)``.
+        rnn: ``rnn_lib.RNN(E, H_out, num_layers)``, time-major.
+        head: ``nn.Linear(H_out, V)``.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embedding_dim: int = 64,
+        hidden_size: int = 256,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        dropout: float = 0.0,
+    ):
+        super().__init__()
+        if (
+            isinstance(vocab_size, bool)
+            or not isinstance(vocab_size, int)
+            or vocab_size < 1
+        ):
+            raise ValueError(f"vocab_size must be a positive int, got {vocab_size!r}")
+        self.config = {
+            "vocab_size": vocab_size,
+            "embedding_dim": embedding_dim,
+            "hidden_size": hidden_size,
+            "num_layers": num_layers,
+            "nonlinearity": nonlinearity,
+            "dropout": dropout,
+        }
+        self.embedding = nn.Embedding(vocab_size, embedding_dim)
+        self.rnn = RNN(
+            embedding_dim,
+            hidden_size,
+            num_layers,
+            nonlinearity=nonlinearity,
+            dropout=dropout,
+        )
+        self.head = nn.Linear(hidden_size, vocab_size)
+
+    def forward(
+        self, input: torch.Tensor, h_0: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if input.dim() != 2:
+            raise ValueError(
+                f"expected input of shape (L, N), got {tuple(input.shape)}"
+            )
+        x = self.embedding(input)  # (L, N, E)
+        output, h_n = self.rnn(x, h_0)  # (L, N, H_out), (num_layers, N, H_out)
+        return self.head(output), h_n  # (L, N, V)
+
+
+def unigram_cross_entropy(
+    train_ids: torch.Tensor, val_ids: torch.Tensor, vocab_size: int
+) -> float:
+    """The loss of a model that ignores context, in nats per character.
+
+    It predicts ``p(c) = (count_train(c) + 1) / (T + V)`` for every position
+    (add-one smoothing keeps characters unseen in training finite) and returns
+    ``-mean(log p(c))`` over ``val_ids``.
+
+    Inputs:
+        train_ids: (T,), val_ids: (T_val,)
+    """
+    counts = torch.bincount(train_ids.cpu(), minlength=vocab_size).double() + 1  # (V,)
+    log_p = counts.log() - counts.sum().log()  # (V,)
+    return -log_p[val_ids.cpu()].mean().item()
+
+
+@torch.no_grad()
+def generate(
+    model: CharRNN,
+    vocab: Vocabulary,
+    prime: str,
+    length: int,
+    temperature: float = 1.0,
+    seed: int | None = None,
+) -> str:
+    """Text from the model: ``prime`` followed by ``length`` sampled characters.
+
+    The prime runs through the network to set the state; then each step draws
+    the next character from ``softmax(logits / temperature)`` and feeds it
+    back. A temperature below 1 sharpens the distribution (safer, more
+    repetitive text), above 1 flattens it (more varied, more mistakes).
+
+    Args:
+        model: a trained :class:`CharRNN`.
+        vocab: the vocabulary it was trained with.
+        prime: at least one character; every one must be in ``vocab``.
+        length: how many characters to sample.
+        temperature: a positive number.
+        seed: seeds a private generator, so the same seed gives the same text;
+            None draws from torch's global generator.
+
+    With a vocabulary whose policy is ``'replace'`` the sampler never draws
+    ``UNK``: it stands for many characters and would print as �.
+    """
+    if not prime:
+        raise ValueError("prime must hold at least one character, got ''")
+    if isinstance(length, bool) or not isinstance(length, int) or length < 0:
+        raise ValueError(f"length must be a non-negative int, got {length!r}")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature!r}")
+    generator = None if seed is None else torch.Generator().manual_seed(seed)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    ids = vocab.encode(prime).to(device)[:, None]  # (len(prime), 1)
+    logits, h = model(ids)  # (len(prime), 1, V)
+    sampled = []
+    for _ in range(length):
+        # Sample on the CPU with a CPU generator: the same seed gives the same
+        # draws whatever the model's device.
+        scores = logits[-1, 0].double().cpu() / temperature  # (V,)
+        if vocab.unknown == "replace":
+            scores[0] = -float("inf")  # id 0 is UNK
+        probs = torch.softmax(scores, dim=-1)  # (V,)
+        next_id = torch.multinomial(probs, 1, generator=generator)  # (1,)
+        sampled.append(next_id.item())
+        logits, h = model(next_id.to(device)[:, None], h)  # (1, 1, V)
+    model.train(was_training)
+    return prime + vocab.decode(sampled)
