@@ -23,6 +23,7 @@ every request outside localhost blocked and checks that nothing is missing.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -54,32 +55,48 @@ WIDGET_SCRIPTS = [
 HERE = Path(__file__).resolve().parent
 
 
-def _node_modules(app: Sphinx) -> Path:
+def _node_modules(root: Path) -> Path:
     """The folder next to package.json where npm installs the packages."""
-    return Path(app.confdir) / "node_modules"
+    return root / "node_modules"
 
 
-def _install_npm_packages(app: Sphinx) -> None:
-    """Run ``npm ci`` when a vendored file is missing from node_modules."""
-    node_modules = _node_modules(app)
-    if all((node_modules / source).is_file() for source in FROM_NPM.values()):
+def _stale_packages(root: Path) -> list[str]:
+    """The dependencies in ``root/package.json`` that node_modules lacks or
+    holds at another version than the one pinned."""
+    wanted = json.loads((root / "package.json").read_text())["dependencies"]
+    stale = []
+    for name, version in wanted.items():
+        installed = _node_modules(root) / name / "package.json"
+        if (
+            not installed.is_file()
+            or json.loads(installed.read_text())["version"] != version
+        ):
+            stale.append(f"{name}@{version}")
+    return stale
+
+
+def _install_npm_packages(root: Path) -> None:
+    """Run ``npm ci`` in ``root`` when node_modules lacks a pinned package."""
+    stale = _stale_packages(root)
+    if not stale:
         return
     npm = shutil.which("npm")
     if npm is None:
         raise ExtensionError(
             "offline_assets: the book serves require.js and the widget manager "
-            f"from {node_modules}, which is missing; install Node.js (npm) or "
-            "run `npm ci` in the repository root"
+            f"from npm packages ({', '.join(stale)}) that are not installed; "
+            "install Node.js (npm) or run `npm ci` in the repository root"
         )
-    logger.info("offline_assets: installing the npm packages (npm ci)")
+    logger.info(f"offline_assets: installing {', '.join(stale)} (npm ci)")
     result = subprocess.run(
         [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
-        cwd=app.confdir,
+        cwd=root,
         capture_output=True,
         text=True,
     )
     if result.returncode != 0:
         raise ExtensionError(f"offline_assets: `npm ci` failed:\n{result.stderr}")
+    node_modules = _node_modules(root)
     missing = [s for s in FROM_NPM.values() if not (node_modules / s).is_file()]
     if missing:
         raise ExtensionError(
@@ -100,12 +117,12 @@ def _copy_vendored_files(app: Sphinx, exception: Exception | None) -> None:
         return
     static = Path(app.outdir) / "_static"
     copies = {
-        static / target: _node_modules(app) / source
+        static / target: _node_modules(Path(app.confdir)) / source
         for target, source in FROM_NPM.items()
     }
     setup_script = "widget-manager-setup.js"
     copies[static / "offline" / setup_script] = HERE / "static" / setup_script
-    fonts = _node_modules(app) / WIDGET_FONTS
+    fonts = _node_modules(Path(app.confdir)) / WIDGET_FONTS
     for font in fonts.iterdir():
         if font.suffix in FONT_SUFFIXES:
             copies[static / "offline" / WIDGET_FONTS / font.name] = font
@@ -116,7 +133,7 @@ def _copy_vendored_files(app: Sphinx, exception: Exception | None) -> None:
 
 def _on_builder_inited(app: Sphinx) -> None:
     if app.builder.format == "html":
-        _install_npm_packages(app)
+        _install_npm_packages(Path(app.confdir))
 
 
 def setup(app: Sphinx) -> dict:
