@@ -130,8 +130,8 @@ def _page_paths(html: Path) -> list[str]:
 
 
 # Runs in the page once it has loaded: waits for MathJax and the images, then
-# reports what it finds. Code, outputs and rendered math are not prose, so the
-# raw-TeX search skips them.
+# reports what it finds. Code, printed outputs and rendered math are not prose,
+# so the raw-TeX search skips them.
 INSPECT_JS = """
 async (widgetView) => {
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
@@ -182,7 +182,7 @@ async (widgetView) => {
     equations: math.length - unrendered.length,
     unrendered: unrendered.map((el) => short(el.textContent)),
     mathErrors: errors,
-    prose: prose.join(" "),
+    prose: prose,
     images: images.length,
     broken: images.filter(isBroken).map((img) => img.getAttribute("src")),
     links: [...document.querySelectorAll("a[href]")].map((a) => a.href),
@@ -233,7 +233,8 @@ def _inspect(page, path: str) -> PageReport:
         except Exception:  # playwright's TimeoutError; reported below
             pass
     found = page.evaluate(INSPECT_JS, WIDGET_VIEW)
-    raw = [m.group(0) for m in RAW_TEX.finditer(found["prose"])]
+    # Text node by text node: a rendered equation splits the text around it.
+    raw = [m.group(0) for text in found["prose"] for m in RAW_TEX.finditer(text)]
     return PageReport(
         path=path,
         equations=found["equations"],
