@@ -394,7 +394,7 @@ class RNNBase(nn.Module):
         """Run every layer and direction; see :class:`RNN` for Inputs/Outputs."""
         weight = self.weight_ih_l0
         if isinstance(input, PackedSequence):
-            x, batch_sizes, mask = self._unpack(input, weight)  # (L, N, H_in)
+            x, batch_sizes, index = self._unpack(input, weight)  # (L, N, H_in)
             batched = True
         else:
             _check_tensor("input", input)
@@ -425,8 +425,9 @@ class RNNBase(nn.Module):
         output, state_n = self._run(x, state, batch_sizes)  # (L, N, D * S_0)
 
         if isinstance(input, PackedSequence):
+            data = output.flatten(0, 1).index_select(0, index)  # (sum L_i, D * S_0)
             output = PackedSequence(
-                output[mask],  # (sum of lengths, D * S_0)
+                data,
                 input.batch_sizes,
                 input.sorted_indices,
                 input.unsorted_indices,
@@ -448,9 +449,13 @@ class RNNBase(nn.Module):
         Returns:
             x: (L, N, H_in), rows sorted by length (longest first), zero padded.
             batch_sizes: list of L ints, the rows running at each step.
-            mask: (L, N) boolean, True where row n is running at step t. Packed
-                data lists the running rows step after step, so ``x[mask]`` is
-                the packed data again; ``output[mask]`` packs the output.
+            index: (sum of lengths,), where each row of the packed data sits
+                in x flattened to (L * N, H_in). Packed data lists the running
+                rows step after step, so ``index`` holds the flat positions
+                ``t * N + n`` with ``n < batch_sizes[t]``, in order; selecting
+                them from the flattened output packs the output. It is built
+                on the CPU from ``batch_sizes`` (always a CPU tensor), so
+                packing and unpacking never wait for the GPU.
         """
         data, sizes = packed.data, packed.batch_sizes
         if data.dim() != 2:
@@ -476,11 +481,11 @@ class RNNBase(nn.Module):
                     f"expected PackedSequence {name} of shape ({N},), "
                     f"got {tuple(indices.shape)}"
                 )
-        running = sizes.to(data.device).unsqueeze(1)  # (L, 1)
-        mask = torch.arange(N, device=data.device) < running  # (L, N)
-        x = data.new_zeros(len(batch_sizes), N, data.shape[1])  # (L, N, H_in)
-        x[mask] = data
-        return x, batch_sizes, mask
+        running = torch.arange(N) < sizes.unsqueeze(1)  # (L, N), True while running
+        index = running.flatten().nonzero().squeeze(1).to(data.device)
+        L, H_in = len(batch_sizes), data.shape[1]
+        x = data.new_zeros(L * N, H_in).index_copy(0, index, data)  # (L * N, H_in)
+        return x.view(L, N, H_in), batch_sizes, index
 
     def _initial_state(self, hx, N: int, batched: bool, weight: torch.Tensor) -> tuple:
         """The initial states as a tuple of (D * num_layers, N, S) tensors."""
