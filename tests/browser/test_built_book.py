@@ -219,7 +219,7 @@ SCROLL_TO_JS = """
   if (!target) return;
   if (target.tagName === "SCRIPT") target = target.parentElement;
   target.scrollIntoView({block: "start"});
-  window.scrollBy(0, -120);
+  window.scrollBy(0, -200);
 }
 """
 
