@@ -359,3 +359,99 @@ def plot_twin_differences(
     axes[-1, 0].set_xticks(steps)
     axes[-1, 0].set_xlabel("step $t$ (dotted: the two markers)")
     return fig
+
+
+def plot_packed_batch(lengths):
+    """Draw how ``pack_padded_sequence`` lays out a batch of sequences of different lengths.
+
+    One column per sequence, in the order the packed batch uses (longest first,
+    as ``sorted_indices`` says), one row per time step. A real step shows its
+    row in ``PackedSequence.data``; padding is grey. On the right of each row,
+    ``batch_sizes[t]``: the number of sequences still running at step t. The
+    layout is computed by packing a tensor with torch itself, not re-derived.
+
+    Args:
+        lengths: the length of each sequence, in the batch's own order.
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    import torch
+    from matplotlib.patches import Rectangle
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    lengths = list(lengths)
+    if not lengths or any(
+        not isinstance(n, int) or isinstance(n, bool) or n < 1 for n in lengths
+    ):
+        raise ValueError(
+            f"lengths must be a non-empty sequence of positive ints, got {lengths}"
+        )
+    N, L = len(lengths), max(lengths)
+    ids = torch.arange(L * N, dtype=torch.float64).view(L, N, 1)  # id = t * N + b
+    packed = pack_padded_sequence(ids, torch.tensor(lengths), enforce_sorted=False)
+    row_of = {int(i): row for row, i in enumerate(packed.data[:, 0].tolist())}
+    order = packed.sorted_indices.tolist()  # column j shows sequence order[j]
+
+    import matplotlib.colors as mcolors
+
+    gap = 1.7  # horizontal distance between columns
+    fig, ax = new_figure(width=1.6 + 0.75 * gap * N + 1.6, height=1.0 + 0.5 * L)
+    real_face = mcolors.to_rgba(COLOURS["rnn"], 0.25)
+    for j, b in enumerate(order):
+        x = j * gap
+        ax.text(
+            x,
+            -0.55,
+            f"sequence {b}\nlength {lengths[b]}",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+        for t in range(L):
+            real = t < lengths[b]
+            ax.add_patch(
+                Rectangle(
+                    (x - 0.5, t - 0.4),
+                    1.0,
+                    0.8,
+                    facecolor=real_face if real else "#e6e6e6",
+                    edgecolor="#333333",
+                    linewidth=1,
+                )
+            )
+            label = str(row_of[t * N + b]) if real else "pad"
+            ax.text(
+                x,
+                t,
+                label,
+                ha="center",
+                va="center",
+                fontsize=10,
+                color="#000000" if real else "#888888",
+            )
+    for t, size in enumerate(packed.batch_sizes.tolist()):
+        ax.text(
+            (N - 1) * gap + 0.7,
+            t,
+            f"batch_sizes[{t}] = {size}",
+            ha="left",
+            va="center",
+            fontsize=9,
+            color=COLOURS["torch"],
+        )
+        ax.text(-0.7, t, f"t = {t}", ha="right", va="center", fontsize=9)
+    ax.text(
+        (N - 1) * gap / 2,
+        -1.35,
+        "numbers: rows of PackedSequence.data",
+        ha="center",
+        va="bottom",
+        fontsize=9,
+        style="italic",
+    )
+    ax.set_xlim(-1.5, (N - 1) * gap + 2.9)
+    ax.set_ylim(L - 0.4, -1.9)  # time runs down the page
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return fig

@@ -1,11 +1,11 @@
-"""Tests for rnn_lib.plotting.plot_unrolled_rnn (the unrolled graph of chapters 2 to 4)."""
+"""Tests for the figures of chapters 2 to 4 in rnn_lib.plotting: the unrolled graph and a packed batch."""
 
 import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
 import pytest
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from rnn_lib.plotting import COLOURS, plot_unrolled_rnn
+from rnn_lib.plotting import COLOURS, plot_packed_batch, plot_unrolled_rnn
 
 
 def boxes(ax):
@@ -86,3 +86,36 @@ def test_readout_and_folded_panels():
 def test_rejects_bad_sizes(kwargs, message):
     with pytest.raises(ValueError, match=message):
         plot_unrolled_rnn(**kwargs)
+
+
+def packed_labels(fig):
+    """The text of each cell, by (row, column), read back from the figure."""
+    ax = fig.axes[0]
+    cells = {}
+    for text in ax.texts:
+        x, y = text.get_position()
+        if text.get_text().isdigit() or text.get_text() == "pad":
+            cells[(round(y), round(x / 1.7))] = text.get_text()
+    return cells
+
+
+def test_packed_batch_matches_torch_layout():
+    fig = plot_packed_batch([5, 2, 3])
+    cells = packed_labels(fig)
+    # columns longest first: sequences 0 (5 steps), 2 (3 steps), 1 (2 steps);
+    # rows of PackedSequence.data go step by step, longest sequence first
+    assert [cells[(0, j)] for j in range(3)] == ["0", "1", "2"]
+    assert [cells[(2, j)] for j in range(3)] == ["6", "7", "pad"]
+    assert [cells[(4, j)] for j in range(3)] == ["9", "pad", "pad"]
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert [t for t in texts if t.startswith("batch_sizes")] == [
+        f"batch_sizes[{t}] = {n}" for t, n in enumerate([3, 3, 2, 1, 1])
+    ]
+    assert "sequence 2\nlength 3" in texts
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("lengths", [[], [0, 2], [2, 1.0], [True]])
+def test_packed_batch_rejects_bad_lengths(lengths):
+    with pytest.raises(ValueError, match="lengths must be a non-empty sequence of positive ints"):
+        plot_packed_batch(lengths)
