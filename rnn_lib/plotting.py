@@ -455,3 +455,86 @@ def plot_packed_batch(lengths):
     ax.set_aspect("equal")
     ax.axis("off")
     return fig
+
+
+def plot_bptt_benchmark(results: list[dict], modes: tuple[str, ...] = ("forward", "forward+backward")):
+    """Median times of rnn_lib.RNN and torch.nn.RNN per case, one panel per mode.
+
+    Args:
+        results: rows as returned by :func:`rnn_lib.bench.run_benchmark`.
+        modes: which modes to draw, one panel each.
+
+    Returns:
+        the matplotlib ``Figure``; each pair of bars carries the ratio
+        rnn_lib / torch above it.
+    """
+    rows = {mode: [r for r in results if r["mode"] == mode] for mode in modes}
+    if not all(rows.values()):
+        missing = [mode for mode, found in rows.items() if not found]
+        raise ValueError(f"expected results for every mode, got none for {missing}")
+    fig, axes = new_figure(ncols=len(modes), width=4.4, height=3.6, squeeze=False)
+    width = 0.38
+    for ax, mode in zip(axes[0], modes):
+        found = rows[mode]
+        xs = range(len(found))
+        ours = [r["rnn_lib_ms"] for r in found]
+        theirs = [r["torch_ms"] for r in found]
+        ax.bar([x - width / 2 for x in xs], ours, width, color=COLOURS["rnn_lib"], label="rnn_lib.RNN")
+        ax.bar([x + width / 2 for x in xs], theirs, width, color=COLOURS["torch"], label="torch.nn.RNN")
+        for x, r in zip(xs, found):
+            top = max(r["rnn_lib_ms"], r["torch_ms"])
+            ax.annotate(f"{r['ratio']:.2f}x", (x, top), xytext=(0, 3), textcoords="offset points",
+                        ha="center", fontsize=8)
+        labels = []
+        for r in found:
+            label = f"L={r['L']} N={r['N']}\nH_in={r['H_in']} H={r['H']}"
+            if r["num_layers"] > 1 or r["bidirectional"]:
+                label += f"\n{r['num_layers']} layers" + (", bi" if r["bidirectional"] else "")
+            labels.append(label)
+        ax.set_xticks(list(xs), labels, fontsize=7)
+        ax.set_yscale("log")
+        low, high = min(ours + theirs), max(ours + theirs)
+        ax.set_ylim(low / 2, high * 6)  # room above the bars for the legend
+        ax.set_ylabel("median time (ms)")
+        ax.set_title(mode, fontsize=10)
+    axes[0][0].legend(fontsize=8, loc="upper left")
+    return fig
+
+
+def plot_truncated_bptt(curves: dict, chunk: int):
+    """Gradient norm per input step, full BPTT against truncated BPTT.
+
+    Args:
+        curves: ``{label: norms}``, each a 1-D tensor (or sequence) of length L
+            holding ``||dL/dx_t||`` for t = 1..L. Exact zeros (steps the truncated
+            gradient never reaches) cannot sit on a log scale; they are drawn
+            as a band along the bottom of the axes.
+        chunk: the truncation length k; a dotted line marks each chunk start.
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    if not curves:
+        raise ValueError("curves must hold at least one curve, got none")
+    fig, ax = new_figure(width=6.4, height=3.4)
+    length = max(len(norms) for norms in curves.values())
+    for start in range(chunk, length, chunk):
+        ax.axvline(start + 0.5, color="#dddddd", linestyle=":", linewidth=1, zorder=0)
+    colours = [COLOURS["rnn"], COLOURS["lstm"], COLOURS["gru"], COLOURS["baseline"]]
+    for i, (colour, (label, norms)) in enumerate(zip(colours, curves.items())):
+        values = [float(v) for v in norms]
+        steps = range(1, len(values) + 1)
+        shown = [(t, v) for t, v in zip(steps, values) if v > 0]
+        zeros = [t for t, v in zip(steps, values) if v == 0]
+        # Later curves thinner and dashed, so that where they coincide both show.
+        ax.plot(*zip(*shown), color=colour, label=label,
+                linewidth=3.0 if i == 0 else 1.4, linestyle="-" if i == 0 else "--")
+        if zeros:
+            ax.plot(zeros, [0.02] * len(zeros), color=colour, linewidth=4,
+                    transform=ax.get_xaxis_transform(), solid_capstyle="butt",
+                    label=f"{label}: exactly 0")
+    ax.set_yscale("log")
+    ax.set_xlabel("input step $t$")
+    ax.set_ylabel(r"$\|d\mathcal{L} / d x_t\|$")
+    ax.legend(fontsize=8, loc="upper left")
+    return fig
