@@ -29,7 +29,10 @@ REPOSITORY_PLACEHOLDER = "{repository_url}"
 SETUP_TEMPLATE = '''\
 # Setup, the same in every notebook: import rnn_lib (installing it on Colab or
 # a bare Jupyter), seed every generator, pick the device (CUDA, else CPU).
-import os, subprocess, sys
+import os
+import subprocess
+import sys
+
 try:
     import rnn_lib
 except ImportError:
