@@ -7,7 +7,8 @@ both inherited by the kernel it starts. The child executes every cell with a
 per-cell timeout (a timed-out cell is interrupted and the next one runs),
 keeps at most ``output_cap`` bytes of output per cell, and writes the executed
 notebook with a small report to OUT. The parent kills the child (and its
-kernel) when the whole run exceeds its timeout.
+kernel) when the whole run exceeds its timeout: SIGUSR1 asks it to kill its
+kernel and write what it has, SIGKILL follows if it does not.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 TRUNCATED = "\n[output truncated by the grader]\n"
+SETUP_TIMEOUT = 120  # seconds for the first code cell, whatever the cell timeout
 
 
 class LimitedClient(NotebookClient):
@@ -46,11 +48,24 @@ class LimitedClient(NotebookClient):
         if size > self.output_cap:  # already truncated: drop silently
             outs.pop()
             return None
+        room = self.output_cap - size
         size += len(json.dumps(out))
         self.output_sizes[cell_index] = size
         if size > self.output_cap:
-            outs[-1] = nbformat.v4.new_output("stream", name="stderr", text=TRUNCATED)
+            if out.get("output_type") == "stream" and room > 0:
+                out["text"] = out["text"][:room]  # keep what fits
+            else:
+                outs.pop()
+            outs.append(nbformat.v4.new_output("stream", name="stderr", text=TRUNCATED))
         return out
+
+    def _get_timeout(self, cell):
+        # The setup cell imports torch, which can take long on a busy machine;
+        # the student's code never runs in it.
+        code = [c for c in self.nb.cells if c.cell_type == "code"]
+        if code and cell is code[0]:
+            return max(self.timeout, SETUP_TIMEOUT)
+        return super()._get_timeout(cell)
 
     async def _async_handle_timeout(self, timeout, cell=None):
         if cell is not None:
@@ -79,14 +94,21 @@ def _execute(source: Path, target: Path, cell_timeout: float, output_cap: int) -
         )
 
         def stop(signum, frame):  # the parent's overall timeout
-            process = getattr(getattr(client.km, "provisioner", None), "process", None)
-            if process is not None:
-                os.killpg(process.pid, signal.SIGKILL)  # the kernel has its own session
-            report["failure"] = "timeout"
-            _write(target, nb, report, client.timed_out)
-            os._exit(3)
+            try:
+                process = getattr(
+                    getattr(client.km, "provisioner", None), "process", None
+                )
+                if process is not None:
+                    os.killpg(
+                        process.pid, signal.SIGKILL
+                    )  # the kernel has its own session
+                report["failure"] = "timeout"
+                _write(target, nb, report, client.timed_out)
+            finally:
+                os._exit(3)
 
-        signal.signal(signal.SIGTERM, stop)
+        # SIGUSR1, since nbclient takes SIGTERM and SIGINT for itself.
+        signal.signal(signal.SIGUSR1, stop)
         try:
             client.execute()
         except DeadKernelError as error:
@@ -101,7 +123,7 @@ def _execute(source: Path, target: Path, cell_timeout: float, output_cap: int) -
 def _write(target: Path, nb, report: dict, timed_out: list[int]) -> None:
     report["timed_out"] = sorted(set(timed_out))
     report["notebook"] = nb
-    target.write_text(json.dumps(report), encoding="utf-8")
+    target.write_text(json.dumps(report, default=str), encoding="utf-8")
 
 
 def run_isolated(
@@ -145,7 +167,9 @@ def run_isolated(
             try:
                 child.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                child.terminate()  # the child kills its kernel and writes what it has
+                child.send_signal(
+                    signal.SIGUSR1
+                )  # it kills its kernel, writes what it has
                 try:
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:

@@ -9,8 +9,8 @@ from rnn_lib.functional import rnn_layer
 @mutant("stacked_rnn", "every layer reads x")
 def stacked_reads_x(x, h_0, layers):
     finals = []
-    for l, weights in enumerate(layers):
-        output, h = rnn_layer(x, h_0[l], *weights)
+    for i, weights in enumerate(layers):
+        output, h = rnn_layer(x, h_0[i], *weights)
         finals.append(h)
     return output, torch.stack(finals)
 
@@ -27,16 +27,16 @@ def stacked_one_state(x, h_0, layers):
 @mutant("stacked_rnn", "h_n holds only the last layer")
 def stacked_last_h(x, h_0, layers):
     inp = x
-    for l in range(len(layers)):
-        inp, h = rnn_layer(inp, h_0[l], *layers[l])
+    for i in range(len(layers)):
+        inp, h = rnn_layer(inp, h_0[i], *layers[i])
     return inp, h
 
 
 @mutant("stacked_rnn", "h_n's layers in reverse order")
 def stacked_reversed_h_n(x, h_0, layers):
     inp, finals = x, []
-    for l, weights in enumerate(layers):
-        inp, h = rnn_layer(inp, h_0[l], *weights)
+    for i, weights in enumerate(layers):
+        inp, h = rnn_layer(inp, h_0[i], *weights)
         finals.insert(0, h)
     return inp, torch.stack(finals)
 
@@ -45,8 +45,8 @@ def stacked_reversed_h_n(x, h_0, layers):
 def stacked_first_output(x, h_0, layers):
     outputs, finals = [], []
     inp = x
-    for l, weights in enumerate(layers):
-        inp, h = rnn_layer(inp, h_0[l], *weights)
+    for i, weights in enumerate(layers):
+        inp, h = rnn_layer(inp, h_0[i], *weights)
         outputs.append(inp)
         finals.append(h)
     return outputs[0], torch.stack(finals)

@@ -1,0 +1,134 @@
+"""rnn_lib.grading.grade: a batch of crafted submissions gives the expected CSV.
+
+The batch holds a correct submission, a partly correct one (it prints
+megabytes, and has a syntax error in the other exercise), one whose grader cells were deleted or edited
+to `pass` and which carries stale "passed" outputs, one that loops forever,
+one that ignores the interrupt and loops forever, one that hogs memory, a file that is not JSON and a notebook of no exercise.
+Limits are small so that the whole batch runs in well under a minute or two.
+"""
+
+import csv
+
+import nbformat
+import pytest
+from test_grading_release import ROOT, SOLUTIONS
+
+from rnn_lib.grading.execute import TRUNCATED, run_isolated
+from rnn_lib.grading.grade import grade
+from rnn_lib.grading.notebooks import GRADER_TAG, notebook_regions
+
+NAME = "03_rnn_step"
+STUDENT = ROOT / "exercises" / f"{NAME}.ipynb"
+
+
+def _with_bodies(**bodies: str) -> nbformat.NotebookNode:
+    """The student notebook with some regions' bodies replaced, by function."""
+    nb = nbformat.read(STUDENT, as_version=4)
+    for region in notebook_regions(nb):
+        if region.function in bodies:
+            cell = nb.cells[region.cell_index]
+            lines = cell.source.split("\n")
+            lines[region.start : region.stop] = bodies[region.function].split("\n")
+            cell.source = "\n".join(lines)
+    return nb
+
+
+def _solution_bodies() -> dict[str, str]:
+    nb = nbformat.read(SOLUTIONS / f"{NAME}.ipynb", as_version=4)
+    return {region.function: region.body for region in notebook_regions(nb)}
+
+
+def _submissions(folder):
+    good = _solution_bodies()
+    write = lambda name, nb: nbformat.write(nb, folder / name)  # noqa: E731
+
+    write("correct.ipynb", _with_bodies(**good))
+    chatty = '    print("x" * 1_000_000)\n' + good["rnn_step"]
+    write("partial.ipynb", _with_bodies(rnn_step=chatty, rnn_layer="    return (("))
+
+    tampered = _with_bodies()
+    graders = [c for c in tampered.cells if GRADER_TAG in c.metadata.get("tags", [])]
+    graders[0].source = "pass"
+    graders[0].outputs = [
+        nbformat.v4.new_output("stream", text="rnn_step: all checks passed\n")
+    ]
+    tampered.cells.remove(graders[1])
+    tampered.metadata.pop("rnn_grading")  # identified by its file name instead
+    write(f"tampered_{NAME}.ipynb", tampered)
+
+    write("loops.ipynb", _with_bodies(rnn_step="    while True:\n        pass"))
+    stubborn = "    import signal\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        pass"
+    write("stubborn.ipynb", _with_bodies(rnn_step=stubborn))
+    hog = "    hog = []\n    while True:\n        hog.append(torch.empty(2**28))"
+    write("hog.ipynb", _with_bodies(rnn_step=hog, rnn_layer=good["rnn_layer"]))
+    (folder / "broken.ipynb").write_text('{"cells": [', encoding="utf-8")
+    nbformat.write(nbformat.v4.new_notebook(), folder / "unrelated.ipynb")
+
+
+# submission: (status, 3.1 points, 3.2 points, total, words the feedback must hold)
+EXPECTED = {
+    "correct.ipynb": ("ok", "1", "1", "2", []),
+    "partial.ipynb": ("ok", "1", "0", "1", ["SyntaxError", "3.2 rnn_layer: NameError"]),
+    f"tampered_{NAME}.ipynb": (
+        "ok",
+        "0",
+        "0",
+        "0",
+        ["3.1 rnn_step: CheckFailed: rnn_step is not written yet"],
+    ),
+    "loops.ipynb": ("timeout", "0", "0", "0", ["3.1 rnn_step: timed out"]),
+    "stubborn.ipynb": ("timeout", "0", "0", "0", ["3.1 rnn_step: timed out"]),
+    "hog.ipynb": ("memory", "0", "0", "0", ["can't allocate memory"]),
+    "broken.ipynb": ("invalid", "", "", "0", ["not a notebook"]),
+    "unrelated.ipynb": ("invalid", "", "", "0", ["not one of the exercises"]),
+}
+
+
+@pytest.mark.slow
+def test_grade_writes_the_expected_csv(tmp_path):
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    _submissions(folder)
+    out = tmp_path / "grades.csv"
+    paths = [folder / name for name in EXPECTED]
+    grade(
+        paths,
+        SOLUTIONS,
+        out,
+        cell_timeout=5,
+        timeout=30,
+        memory_mb=6144,
+        log=lambda _: None,
+    )
+    with open(out, newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    assert list(rows[0]) == [
+        "submission", "exercise", "status", "3.1 rnn_step", "3.2 rnn_layer",
+        "total", "max_points", "feedback",
+    ]  # fmt: skip
+    assert [row["submission"] for row in rows] == [str(p) for p in paths]
+    for row in rows:
+        status, step, layer, total, words = EXPECTED[row["submission"].split("/")[-1]]
+        got = (row["status"], row["3.1 rnn_step"], row["3.2 rnn_layer"], row["total"])
+        assert got == (status, step, layer, total), row
+        assert row["max_points"] == ("2" if status != "invalid" else "0")
+        for word in words:
+            assert word in row["feedback"], row
+
+
+@pytest.mark.slow
+def test_run_isolated_caps_outputs_and_stops_at_the_overall_timeout():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("for i in range(2000):\n    print('y' * 1000)"),
+        nbformat.v4.new_code_cell("import time\ntime.sleep(600)"),
+    ]
+    report = run_isolated(
+        nb, cell_timeout=600, timeout=15, memory_mb=6144, output_cap=20_000
+    )
+    assert report["failure"] == "timeout"
+    outputs = (
+        report["notebook"].cells[0].outputs
+    )  # what ran before the limit comes back
+    assert 20_000 < sum(len(o.get("text", "")) for o in outputs) < 25_000
+    assert outputs[-1]["text"] == TRUNCATED
