@@ -6,8 +6,18 @@ notation page.
 """
 
 from rnn_lib.environment import setup_notebook
+from rnn_lib.gated import GRU, LSTM, GRUCell, LSTMCell
 from rnn_lib.rnn import RNN, RNNCell
 
 __version__ = "0.1.0"
 
-__all__ = ["RNN", "RNNCell", "setup_notebook", "__version__"]
+__all__ = [
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "RNN",
+    "RNNCell",
+    "setup_notebook",
+    "__version__",
+]

@@ -126,7 +126,101 @@ def _reset_uniform(module: nn.Module, hidden_size: int) -> None:
 # One step
 
 
-class RNNCell(nn.Module):
+class RNNCellBase(nn.Module):
+    """The machinery behind :class:`RNNCell` (and the gated cells of chapter 8).
+
+    It validates the arguments, creates ``weight_ih``, ``weight_hh``,
+    ``bias_ih`` and ``bias_hh`` with torch's shapes and initialisation, and in
+    ``forward`` checks the input and the state, adds the batch dimension to
+    unbatched input, and calls :meth:`_step`.
+
+    Extension points. A subclass sets ``gates`` (how many gate blocks are
+    stacked in each weight: 1, 3 for GRU, 4 for LSTM) and ``state_names``
+    (``("hx",)``, or ``("h_0", "c_0")`` for a two-tensor state), may override
+    :meth:`_split_state` / :meth:`_join_state` (between the caller's state and
+    a tuple of tensors), and must define :meth:`_step`.
+
+    Args:
+        input_size, hidden_size, bias, device, dtype: as in :class:`RNNCell`.
+    """
+
+    gates = 1
+    state_names = ("hx",)
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        _check_int("input_size", input_size)
+        _check_int("hidden_size", hidden_size)
+        _check_bool("bias", bias)
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        factory = {"device": device, "dtype": dtype}
+        G, H = self.gates * hidden_size, hidden_size
+        self.weight_ih = nn.Parameter(torch.empty(G, input_size, **factory))
+        self.weight_hh = nn.Parameter(torch.empty(G, H, **factory))
+        if bias:
+            self.bias_ih = nn.Parameter(torch.empty(G, **factory))
+            self.bias_hh = nn.Parameter(torch.empty(G, **factory))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        _reset_uniform(self, self.hidden_size)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            s += ", bias=False"
+        return s
+
+    def _split_state(self, hx) -> tuple:
+        return (hx,)
+
+    def _join_state(self, state: tuple):
+        return state[0]
+
+    def _step(self, x: torch.Tensor, state: tuple) -> tuple:
+        """One step: ``x`` (N, H_in) and states (N, H_out) -> the new states."""
+        raise NotImplementedError("a subclass of RNNCellBase must define _step")
+
+    def forward(self, input: torch.Tensor, hx=None):
+        _check_tensor("input", input)
+        if input.dim() not in (1, 2):
+            raise ValueError(
+                "expected input with 1 (unbatched) or 2 (batched) dimensions, "
+                f"got {input.dim()}"
+            )
+        batched = input.dim() == 2
+        x = input if batched else input.unsqueeze(0)  # (N, H_in)
+        _check_input("input", x, self.input_size, self.weight_ih)
+        N = x.shape[0]
+        _check_batch(N)
+        if hx is None:
+            state = tuple(x.new_zeros(N, self.hidden_size) for _ in self.state_names)
+        else:
+            state = self._split_state(hx)
+            shape = (N, self.hidden_size) if batched else (self.hidden_size,)
+            for name, h in zip(self.state_names, state):
+                _check_state(name, h, shape, batched, self.weight_ih)
+            if not batched:
+                state = tuple(h.unsqueeze(0) for h in state)  # each (1, H_out)
+        new_state = self._step(x, state)  # each (N, H_out)
+        if not batched:
+            new_state = tuple(h.squeeze(0) for h in new_state)  # each (H_out,)
+        return self._join_state(new_state)
+
+
+class RNNCell(RNNCellBase):
     r"""One step of an Elman RNN, with ``torch.nn.RNNCell``'s interface.
 
     .. math::
@@ -167,58 +261,18 @@ class RNNCell(nn.Module):
         device=None,
         dtype=None,
     ) -> None:
-        super().__init__()
-        _check_int("input_size", input_size)
-        _check_int("hidden_size", hidden_size)
-        _check_bool("bias", bias)
         functional.activation(nonlinearity)
-        self.input_size = input_size
-        self.hidden_size = hidden_size
-        self.bias = bias
+        super().__init__(input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
-        factory = {"device": device, "dtype": dtype}
-        H = hidden_size
-        self.weight_ih = nn.Parameter(torch.empty(H, input_size, **factory))
-        self.weight_hh = nn.Parameter(torch.empty(H, H, **factory))
-        if bias:
-            self.bias_ih = nn.Parameter(torch.empty(H, **factory))
-            self.bias_hh = nn.Parameter(torch.empty(H, **factory))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        _reset_uniform(self, self.hidden_size)
 
     def extra_repr(self) -> str:
-        s = f"{self.input_size}, {self.hidden_size}"
-        if not self.bias:
-            s += ", bias=False"
+        s = super().extra_repr()
         if self.nonlinearity != "tanh":
             s += f", nonlinearity={self.nonlinearity!r}"
         return s
 
-    def forward(
-        self, input: torch.Tensor, hx: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        _check_tensor("input", input)
-        if input.dim() not in (1, 2):
-            raise ValueError(
-                "expected input with 1 (unbatched) or 2 (batched) dimensions, "
-                f"got {input.dim()}"
-            )
-        batched = input.dim() == 2
-        x = input if batched else input.unsqueeze(0)  # (N, H_in)
-        _check_input("input", x, self.input_size, self.weight_ih)
-        N = x.shape[0]
-        _check_batch(N)
-        if hx is None:
-            h = x.new_zeros(N, self.hidden_size)  # (N, H_out)
-        else:
-            shape = (N, self.hidden_size) if batched else (self.hidden_size,)
-            _check_state("hx", hx, shape, batched, self.weight_ih)
-            h = hx if batched else hx.unsqueeze(0)  # (N, H_out)
+    def _step(self, x, state):
+        (h,) = state
         h_new = functional.rnn_step(
             x,
             h,
@@ -228,7 +282,7 @@ class RNNCell(nn.Module):
             self.bias_hh,
             self.nonlinearity,
         )  # (N, H_out)
-        return h_new if batched else h_new.squeeze(0)
+        return (h_new,)
 
 
 # ---------------------------------------------------------------------------

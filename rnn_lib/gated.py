@@ -1,0 +1,569 @@
+"""Gated recurrent networks: the LSTM and the GRU, as pure functions and modules.
+
+Chapter 8 (``book/08_gated_rnns``) builds these. The equations and the gate
+order are torch's (``torch.nn.LSTM``, ``torch.nn.GRU``), so a ``state_dict``
+moves between these modules and ``torch.nn`` without translation.
+
+LSTM (Hochreiter and Schmidhuber, 1997). The rows of ``W_ih`` and ``W_hh`` are
+four blocks of H_out, in the order i, f, g, o::
+
+    i = sigmoid(x W_ii^T + b_ii + h W_hi^T + b_hi)     input gate
+    f = sigmoid(x W_if^T + b_if + h W_hf^T + b_hf)     forget gate
+    g = tanh(x W_ig^T + b_ig + h W_hg^T + b_hg)        candidate
+    o = sigmoid(x W_io^T + b_io + h W_ho^T + b_ho)     output gate
+    c' = f * c + i * g
+    h' = o * tanh(c')            or, with proj_size > 0,  h' = (o * tanh(c')) W_hr^T
+
+GRU (Cho et al., 2014). Three blocks, in the order r, z, n; the reset gate
+multiplies the *recurrent* part of the candidate, bias included::
+
+    r = sigmoid(x W_ir^T + b_ir + h W_hr^T + b_hr)     reset gate
+    z = sigmoid(x W_iz^T + b_iz + h W_hz^T + b_hz)     update gate
+    n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn))  candidate
+    h' = (1 - z) * n + z * h
+
+:func:`lstm_step` / :func:`gru_step` are one step, :func:`lstm_layer` /
+:func:`gru_layer` one layer over a sequence, with the conventions of
+:func:`rnn_lib.functional.rnn_step` and :func:`rnn_lib.functional.rnn_layer`
+(time-major input, ``reverse``, packed ``batch_sizes``). The layer functions
+compute the input projections of all steps in one matrix multiply, then loop
+over time. The backward pass is autograd's: chapter 5 derived BPTT by hand for
+the plain RNN; for the gated networks we let autograd differentiate the loop.
+
+The modules plug into the machinery of :mod:`rnn_lib.rnn`: :class:`LSTM` and
+:class:`GRU` subclass :class:`rnn_lib.rnn.RNNBase` (layers, directions,
+``batch_first``, unbatched and packed input, initial states, dropout and
+every argument check are written there once); :class:`LSTMCell` and
+:class:`GRUCell` subclass :class:`rnn_lib.rnn.RNNCellBase`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from rnn_lib.functional import check_batch_sizes
+from rnn_lib.rnn import RNNBase, RNNCellBase, _check_int
+
+# ---------------------------------------------------------------------------
+# One step
+
+
+def _project(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+    """``x W^T + b`` for x of shape (N, in) and W of shape (out, in): (N, out)."""
+    return x @ w.T if b is None else torch.addmm(b, x, w.T)
+
+
+def _lstm_update(
+    gates_x: torch.Tensor,
+    h: torch.Tensor,
+    c: torch.Tensor,
+    w_hh: torch.Tensor,
+    b_hh: torch.Tensor | None,
+    w_hr: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The LSTM step once the input part ``x W_ih^T + b_ih`` is known."""
+    gates = gates_x + _project(h, w_hh, b_hh)  # (N, 4 H_out)
+    i, f, g, o = gates.chunk(4, dim=1)  # each (N, H_out)
+    c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)  # (N, H_out)
+    h_new = torch.sigmoid(o) * torch.tanh(c_new)  # (N, H_out)
+    if w_hr is not None:
+        h_new = h_new @ w_hr.T  # (N, H_proj)
+    return h_new, c_new
+
+
+def lstm_step(
+    x: torch.Tensor,
+    h: torch.Tensor,
+    c: torch.Tensor,
+    w_ih: torch.Tensor,
+    w_hh: torch.Tensor,
+    b_ih: torch.Tensor | None = None,
+    b_hh: torch.Tensor | None = None,
+    w_hr: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One LSTM step: ``c' = f * c + i * g``, ``h' = o * tanh(c')``.
+
+    Args:
+        x: the input at this step.
+        h, c: the previous hidden state and cell state.
+        w_ih: input-to-hidden weights, the blocks i, f, g, o stacked by rows,
+            laid out like torch's ``weight_ih_l0``.
+        w_hh: hidden-to-hidden weights, like ``weight_hh_l0``.
+        b_ih, b_hh: the two biases, or None for no bias.
+        w_hr: the projection ``weight_hr_l0``, or None for no projection.
+
+    Inputs:
+        x: (N, H_in)
+        h: (N, H_out), or (N, H_proj) with a projection
+        c: (N, H_out)
+        w_ih: (4 H_out, H_in)
+        w_hh: (4 H_out, H_out), or (4 H_out, H_proj) with a projection
+        b_ih, b_hh: (4 H_out,)
+        w_hr: (H_proj, H_out)
+
+    Outputs: h', c'
+        h': (N, H_out), or (N, H_proj) with a projection
+        c': (N, H_out)
+    """
+    return _lstm_update(_project(x, w_ih, b_ih), h, c, w_hh, b_hh, w_hr)
+
+
+def _gru_update(
+    gates_x: torch.Tensor,
+    h: torch.Tensor,
+    w_hh: torch.Tensor,
+    b_hh: torch.Tensor | None,
+) -> torch.Tensor:
+    """The GRU step once the input part ``x W_ih^T + b_ih`` is known."""
+    x_r, x_z, x_n = gates_x.chunk(3, dim=1)  # each (N, H_out)
+    h_r, h_z, h_n = _project(h, w_hh, b_hh).chunk(3, dim=1)  # each (N, H_out)
+    r = torch.sigmoid(x_r + h_r)  # (N, H_out)
+    z = torch.sigmoid(x_z + h_z)  # (N, H_out)
+    n = torch.tanh(x_n + r * h_n)  # (N, H_out)
+    return n + z * (h - n)  # (1 - z) * n + z * h, (N, H_out)
+
+
+def gru_step(
+    x: torch.Tensor,
+    h: torch.Tensor,
+    w_ih: torch.Tensor,
+    w_hh: torch.Tensor,
+    b_ih: torch.Tensor | None = None,
+    b_hh: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """One GRU step: ``h' = (1 - z) * n + z * h``.
+
+    Args:
+        x: the input at this step.
+        h: the previous state.
+        w_ih: input-to-hidden weights, the blocks r, z, n stacked by rows,
+            laid out like torch's ``weight_ih_l0``.
+        w_hh: hidden-to-hidden weights, like ``weight_hh_l0``.
+        b_ih, b_hh: the two biases, or None for no bias. ``b_hn`` (the last
+            block of ``b_hh``) sits inside the reset gate's product.
+
+    Inputs:
+        x: (N, H_in)
+        h: (N, H_out)
+        w_ih: (3 H_out, H_in)
+        w_hh: (3 H_out, H_out)
+        b_ih, b_hh: (3 H_out,)
+
+    Outputs:
+        h': (N, H_out)
+    """
+    return _gru_update(_project(x, w_ih, b_ih), h, w_hh, b_hh)
+
+
+# ---------------------------------------------------------------------------
+# One layer over a sequence
+
+
+def _input_gates(
+    x: torch.Tensor, w_ih: torch.Tensor, b_ih: torch.Tensor | None
+) -> torch.Tensor:
+    """The input part of every gate at every step, in one matrix multiply.
+
+    Inputs:
+        x: (L, N, H_in)
+
+    Outputs:
+        (L, N, gates * H_out): ``x_t W_ih^T + b_ih`` for every t.
+    """
+    L, N = x.shape[0], x.shape[1]
+    if L == 0:
+        raise ValueError("expected a sequence of length >= 1, got length 0")
+    return _project(x.flatten(0, 1), w_ih, b_ih).view(L, N, -1)  # (L, N, G)
+
+
+def _scan(
+    update: Callable[..., tuple[torch.Tensor, ...]],
+    gates_x: torch.Tensor,
+    state: tuple[torch.Tensor, ...],
+    reverse: bool,
+    batch_sizes: Sequence[int] | torch.Tensor | None,
+) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+    """Apply ``update(gates_x[t], *state) -> state`` along time.
+
+    The loop of :func:`rnn_lib.functional.rnn_layer`, for a state that is a
+    tuple of tensors whose first one is the output: step t updates rows
+    ``[:batch_sizes[t]]``, the others keep their state and output zeros.
+    """
+    L, N = gates_x.shape[0], gates_x.shape[1]
+    if batch_sizes is None:
+        batch_sizes = [N] * L
+    else:
+        if isinstance(batch_sizes, torch.Tensor):
+            batch_sizes = batch_sizes.tolist()
+        check_batch_sizes(batch_sizes, L, N)
+    steps = range(L - 1, -1, -1) if reverse else range(L)
+    outputs = [None] * L
+    for t in steps:
+        n = batch_sizes[t]  # rows [:n] take a step, rows [n:] wait
+        new = update(gates_x[t, :n], *(s[:n] for s in state))  # each (n, S)
+        if n == N:
+            state = new
+            outputs[t] = new[0]  # (N, S_0)
+        else:
+            state = tuple(torch.cat([s_new, s[n:]]) for s_new, s in zip(new, state))
+            outputs[t] = F.pad(new[0], (0, 0, 0, N - n))  # (N, S_0), zero rows [n:]
+    return torch.stack(outputs), state  # (L, N, S_0), each (N, S)
+
+
+def lstm_layer(
+    x: torch.Tensor,
+    h_0: torch.Tensor,
+    c_0: torch.Tensor,
+    w_ih: torch.Tensor,
+    w_hh: torch.Tensor,
+    b_ih: torch.Tensor | None = None,
+    b_hh: torch.Tensor | None = None,
+    w_hr: torch.Tensor | None = None,
+    reverse: bool = False,
+    batch_sizes: Sequence[int] | torch.Tensor | None = None,
+) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+    """One LSTM layer over a whole sequence: :func:`lstm_step` in a loop.
+
+    Args:
+        x: the inputs, time-major.
+        h_0, c_0: the initial hidden state and cell state.
+        w_ih, w_hh, b_ih, b_hh, w_hr: as in :func:`lstm_step`.
+        reverse, batch_sizes: as in :func:`rnn_lib.functional.rnn_layer`.
+
+    Inputs:
+        x: (L, N, H_in)
+        h_0: (N, H_out), or (N, H_proj) with a projection
+        c_0: (N, H_out)
+
+    Outputs: output, (h_n, c_n)
+        output: (L, N, H_out) or (L, N, H_proj): the hidden state at every
+            step (zero where a row has ended).
+        h_n, c_n: each row's states after its own last step.
+    """
+    gates_x = _input_gates(x, w_ih, b_ih)  # (L, N, 4 H_out)
+
+    def update(g, h, c):
+        return _lstm_update(g, h, c, w_hh, b_hh, w_hr)
+
+    output, (h_n, c_n) = _scan(update, gates_x, (h_0, c_0), reverse, batch_sizes)
+    return output, (h_n, c_n)  # (L, N, H_out or H_proj), ((N, ...), (N, H_out))
+
+
+def gru_layer(
+    x: torch.Tensor,
+    h_0: torch.Tensor,
+    w_ih: torch.Tensor,
+    w_hh: torch.Tensor,
+    b_ih: torch.Tensor | None = None,
+    b_hh: torch.Tensor | None = None,
+    reverse: bool = False,
+    batch_sizes: Sequence[int] | torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One GRU layer over a whole sequence: :func:`gru_step` in a loop.
+
+    Args:
+        x: the inputs, time-major.
+        h_0: the initial state.
+        w_ih, w_hh, b_ih, b_hh: as in :func:`gru_step`.
+        reverse, batch_sizes: as in :func:`rnn_lib.functional.rnn_layer`.
+
+    Inputs:
+        x: (L, N, H_in)
+        h_0: (N, H_out)
+
+    Outputs: output, h_n
+        output: (L, N, H_out), the state at every step (zero where a row has
+            ended).
+        h_n: (N, H_out), each row's state after its own last step.
+    """
+    gates_x = _input_gates(x, w_ih, b_ih)  # (L, N, 3 H_out)
+
+    def update(g, h):
+        return (_gru_update(g, h, w_hh, b_hh),)
+
+    output, (h_n,) = _scan(update, gates_x, (h_0,), reverse, batch_sizes)
+    return output, h_n  # (L, N, H_out), (N, H_out)
+
+
+# ---------------------------------------------------------------------------
+# Cells
+
+
+def _split_lstm_state(hx) -> tuple:
+    """``hx`` must be a pair ``(h, c)``: an LSTM has two states."""
+    if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+        got = f"a {type(hx).__name__}"
+        if isinstance(hx, (tuple, list)):
+            got += f" of length {len(hx)}"
+        raise TypeError(f"expected hx as a tuple (h_0, c_0), got {got}")
+    return tuple(hx)
+
+
+class LSTMCell(RNNCellBase):
+    r"""One LSTM step, with ``torch.nn.LSTMCell``'s interface.
+
+    Computes :func:`lstm_step`: gates i, f, g, o, then
+    :math:`c' = f \odot c + i \odot g` and :math:`h' = o \odot \tanh(c')`.
+
+    Args:
+        input_size: H_in, the number of features of ``input``.
+        hidden_size: H_out, the number of features of ``h`` and ``c``.
+        bias: if False, the cell has no ``bias_ih`` and ``bias_hh``. Default True.
+        device, dtype: where and in which precision the parameters live.
+
+    Inputs: input, (h_0, c_0)
+        input: (N, H_in) or (H_in,)
+        h_0, c_0: (N, H_out) or (H_out,) each, the previous states; zeros if
+            the pair is omitted.
+
+    Outputs: (h_1, c_1)
+        h_1, c_1: (N, H_out) or (H_out,) each, the next states.
+
+    Attributes:
+        weight_ih: (4 H_out, H_in), the blocks W_ii, W_if, W_ig, W_io
+        weight_hh: (4 H_out, H_out), the blocks W_hi, W_hf, W_hg, W_ho
+        bias_ih, bias_hh: (4 H_out,)
+        All drawn from U(-1/sqrt(H_out), 1/sqrt(H_out)).
+
+    where:
+        N = batch size, H_in = input_size, H_out = hidden_size.
+    """
+
+    gates = 4
+    state_names = ("h_0", "c_0")
+
+    def _split_state(self, hx) -> tuple:
+        return _split_lstm_state(hx)
+
+    def _join_state(self, state: tuple):
+        return state
+
+    def _step(self, x, state):
+        h, c = state
+        return lstm_step(
+            x, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+        )  # (N, H_out), (N, H_out)
+
+
+class GRUCell(RNNCellBase):
+    r"""One GRU step, with ``torch.nn.GRUCell``'s interface.
+
+    Computes :func:`gru_step`: gates r, z and the candidate
+    :math:`n = \tanh(x W_{in}^T + b_{in} + r \odot (h W_{hn}^T + b_{hn}))`, then
+    :math:`h' = (1 - z) \odot n + z \odot h`.
+
+    Args:
+        input_size: H_in, the number of features of ``input``.
+        hidden_size: H_out, the number of features of the state.
+        bias: if False, the cell has no ``bias_ih`` and ``bias_hh``. Default True.
+        device, dtype: where and in which precision the parameters live.
+
+    Inputs: input, hx
+        input: (N, H_in) or (H_in,)
+        hx: (N, H_out) or (H_out,), the previous state; zeros if omitted.
+
+    Outputs: h'
+        h': (N, H_out) or (H_out,), the next state.
+
+    Attributes:
+        weight_ih: (3 H_out, H_in), the blocks W_ir, W_iz, W_in
+        weight_hh: (3 H_out, H_out), the blocks W_hr, W_hz, W_hn
+        bias_ih, bias_hh: (3 H_out,)
+        All drawn from U(-1/sqrt(H_out), 1/sqrt(H_out)).
+
+    where:
+        N = batch size, H_in = input_size, H_out = hidden_size.
+    """
+
+    gates = 3
+
+    def _step(self, x, state):
+        (h,) = state
+        h_new = gru_step(
+            x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+        )  # (N, H_out)
+        return (h_new,)
+
+
+# ---------------------------------------------------------------------------
+# Multi-layer modules
+
+
+class LSTM(RNNBase):
+    r"""A multi-layer LSTM with ``torch.nn.LSTM``'s interface.
+
+    Each layer computes :func:`lstm_layer` in each direction: for every step
+    t, gates i, f, g, o from ``x_t`` and ``h_{t-1}``, then
+    :math:`c_t = f_t \odot c_{t-1} + i_t \odot g_t` and
+    :math:`h_t = o_t \odot \tanh(c_t)`, or
+    :math:`h_t = W_{hr}(o_t \odot \tanh(c_t))` with ``proj_size > 0``. ``x_t``
+    is the input for the first layer and the previous layer's ``h_t`` (both
+    directions concatenated) for the others.
+
+    Args:
+        input_size: H_in, the number of features of the input.
+        hidden_size: H_cell, the number of features of the cell state ``c``.
+        num_layers, bias, batch_first, dropout, bidirectional: as in
+            :class:`rnn_lib.RNN`.
+        proj_size: if > 0, ``h_t`` is projected to ``proj_size`` features by
+            ``weight_hr_l{k}``; must be smaller than ``hidden_size``. Default 0.
+        device, dtype: where and in which precision the parameters live.
+
+    Inputs: input, (h_0, c_0)
+        input: (L, N, H_in), or (N, L, H_in) if batch_first, or (L, H_in)
+            unbatched, or a ``PackedSequence``.
+        h_0: (D * num_layers, N, H_out), or (D * num_layers, H_out) unbatched.
+        c_0: (D * num_layers, N, H_cell), or (D * num_layers, H_cell) unbatched.
+        The pair is optional (zeros); ``h_0`` alone is refused.
+
+    Outputs: output, (h_n, c_n)
+        output: (L, N, D * H_out), or (N, L, D * H_out) if batch_first, or
+            (L, D * H_out) unbatched, or a ``PackedSequence``: the last layer's
+            ``h_t`` at every step, both directions.
+        h_n: (D * num_layers, N, H_out), c_n: (D * num_layers, N, H_cell) (no
+            N when unbatched): every layer's final states in each direction.
+
+    Attributes:
+        weight_ih_l{k}: (4 H_cell, H_in) for k = 0, else (4 H_cell, D * H_out);
+            the blocks of rows are the gates i, f, g, o.
+        weight_hh_l{k}: (4 H_cell, H_out)
+        bias_ih_l{k}, bias_hh_l{k}: (4 H_cell,)
+        weight_hr_l{k}: (proj_size, H_cell), only if proj_size > 0.
+        The backward direction's parameters carry the suffix ``_reverse``.
+        All drawn from U(-1/sqrt(H_cell), 1/sqrt(H_cell)).
+
+    where:
+        N = batch size, L = sequence length, D = 2 if bidirectional else 1,
+        H_in = input_size, H_cell = hidden_size,
+        H_out = proj_size if proj_size > 0 else hidden_size.
+
+    Example::
+
+        >>> import torch
+        >>> from rnn_lib import LSTM
+        >>> lstm = LSTM(input_size=10, hidden_size=20, num_layers=2, proj_size=5)
+        >>> x = torch.randn(7, 3, 10)  # (L, N, H_in)
+        >>> output, (h_n, c_n) = lstm(x)
+        >>> output.shape, h_n.shape, c_n.shape
+        (torch.Size([7, 3, 5]), torch.Size([2, 3, 5]), torch.Size([2, 3, 20]))
+    """
+
+    gates = 4
+    state_names = ("h_0", "c_0")
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device=None,
+        dtype=None,
+    ) -> None:
+        _check_int("hidden_size", hidden_size)
+        _check_int("proj_size", proj_size, minimum=0)
+        if proj_size >= hidden_size:
+            raise ValueError(
+                f"proj_size must be smaller than hidden_size={hidden_size}, "
+                f"got {proj_size}"
+            )
+        self.proj_size = proj_size  # read by _state_sizes while creating weights
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            device,
+            dtype,
+        )
+
+    def _state_sizes(self) -> tuple[int, ...]:
+        return (self.proj_size or self.hidden_size, self.hidden_size)
+
+    def _parameter_shapes(self, layer_input_size: int) -> list[tuple[str, tuple]]:
+        shapes = super()._parameter_shapes(layer_input_size)
+        if self.proj_size:
+            shapes.append(("weight_hr", (self.proj_size, self.hidden_size)))
+        return shapes
+
+    def _split_state(self, hx) -> tuple:
+        return _split_lstm_state(hx)
+
+    def _join_state(self, state: tuple):
+        return state
+
+    def _run_layer(self, x, state, weights, reverse, batch_sizes):
+        h_0, c_0 = state
+        w_ih, w_hh = weights[:2]
+        b_ih, b_hh = weights[2:4] if self.bias else (None, None)
+        w_hr = weights[-1] if self.proj_size else None
+        return lstm_layer(
+            x, h_0, c_0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, batch_sizes
+        )  # (L, N, H_out), ((N, H_out), (N, H_cell))
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
+        return s
+
+
+class GRU(RNNBase):
+    r"""A multi-layer GRU with ``torch.nn.GRU``'s interface.
+
+    Each layer computes :func:`gru_layer` in each direction: gates r, z, the
+    candidate :math:`n_t = \tanh(W_{in} x_t + b_{in} + r_t \odot (W_{hn}
+    h_{t-1} + b_{hn}))` and :math:`h_t = (1 - z_t) \odot n_t + z_t \odot
+    h_{t-1}`. ``x_t`` is the input for the first layer and the previous
+    layer's output (both directions concatenated) for the others.
+
+    Args:
+        input_size, hidden_size, num_layers, bias, batch_first, dropout,
+        bidirectional, device, dtype: as in :class:`rnn_lib.RNN`.
+
+    Inputs: input, h_0
+        As in :class:`rnn_lib.RNN`.
+
+    Outputs: output, h_n
+        As in :class:`rnn_lib.RNN`.
+
+    Attributes:
+        weight_ih_l{k}: (3 H_out, H_in) for k = 0, else (3 H_out, D * H_out);
+            the blocks of rows are r, z, n.
+        weight_hh_l{k}: (3 H_out, H_out)
+        bias_ih_l{k}, bias_hh_l{k}: (3 H_out,)
+        The backward direction's parameters carry the suffix ``_reverse``.
+        All drawn from U(-1/sqrt(H_out), 1/sqrt(H_out)).
+
+    where:
+        N = batch size, L = sequence length, D = 2 if bidirectional else 1,
+        H_in = input_size, H_out = hidden_size.
+
+    Example::
+
+        >>> import torch
+        >>> from rnn_lib import GRU
+        >>> gru = GRU(input_size=10, hidden_size=20, batch_first=True)
+        >>> output, h_n = gru(torch.randn(3, 7, 10))  # (N, L, H_in)
+        >>> output.shape, h_n.shape
+        (torch.Size([3, 7, 20]), torch.Size([1, 3, 20]))
+    """
+
+    gates = 3
+
+    def _run_layer(self, x, state, weights, reverse, batch_sizes):
+        (h_0,) = state
+        output, h_n = gru_layer(
+            x, h_0, *weights, reverse=reverse, batch_sizes=batch_sizes
+        )  # (L, N, H_out), (N, H_out)
+        return output, (h_n,)
