@@ -186,6 +186,28 @@ def test_float32_error_is_torchs(nonlinearity):
         assert mine < 4 * torchs + 1e-7
 
 
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_autocast_runs_in_the_autocast_dtype(nonlinearity):
+    """Under torch.autocast the layer computes in the autocast dtype, as torch does,
+    and the float32 parameters get float32 gradients."""
+    torch.manual_seed(0)
+    ours = RNN(3, 8, nonlinearity=nonlinearity, bidirectional=True)
+    ref = torch.nn.RNN(3, 8, nonlinearity=nonlinearity, bidirectional=True)
+    ref.load_state_dict(ours.state_dict())
+    x = torch.randn(6, 2, 3)
+    results = []
+    for model in (ours, ref):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            output, h_n = model(x)
+        output.float().pow(2).sum().backward()
+        assert output.dtype == h_n.dtype == torch.bfloat16
+        assert model.weight_hh_l0.grad.dtype == torch.float32
+        results.append((output.float(), model.weight_hh_l0.grad))
+    # bfloat16 keeps 8 bits: agree to a few units in its last place
+    torch.testing.assert_close(results[0][0], results[1][0], atol=0.03, rtol=0.02)
+    torch.testing.assert_close(results[0][1], results[1][1], atol=0.1, rtol=0.05)
+
+
 def test_only_some_inputs_require_grad():
     x, h_0, w_ih, w_hh, b_ih, b_hh = layer_inputs(5, 3, 2, 4, True)
     x_plain, h_plain = x.detach(), h_0.detach()
