@@ -8,6 +8,9 @@ here rather than defining its own. Every function returns the matplotlib
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import torch
+
+from rnn_lib import clipping, diagnostics, init
 
 # Colours used consistently across chapters (colour-blind-safe Okabe-Ito).
 COLOURS = {
@@ -358,6 +361,345 @@ def plot_twin_differences(
         ax.spines[["top", "right", "left"]].set_visible(False)
     axes[-1, 0].set_xticks(steps)
     axes[-1, 0].set_xlabel("step $t$ (dotted: the two markers)")
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Chapter 6: vanishing and exploding gradients
+# ---------------------------------------------------------------------------
+
+#: One colour per spectral radius or initialisation, dark to light.
+_SEQUENTIAL = ["#0072B2", "#56B4E9", "#009E73", "#E69F00", "#D55E00", "#CC79A7"]
+
+
+def jacobian_norms_at_radius(
+    radius: float,
+    nonlinearity: str = "tanh",
+    length: int = 60,
+    *,
+    hidden_size: int = 32,
+    batch_size: int = 16,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+):
+    """``||dh_L/dh_t||_2`` of a random one-layer RNN whose ``W_hh`` is ``radius`` times orthogonal.
+
+    The RNN is ``torch.nn.RNN(hidden_size, hidden_size)`` with torch's default
+    input weights, fed N(0, 1) inputs from a zero state; its ``W_hh`` comes
+    from :func:`rnn_lib.init.scaled_orthogonal_`, so ``sigma_max(W_hh)`` equals
+    ``radius`` and the bound is ``radius ** distance``.
+
+    Returns:
+        ``(distance, norms, bound)``: ``distance`` is ``(L + 1,)`` (0 .. L),
+        ``norms`` is ``(L + 1, N)`` (``norms[d]`` is ``||dh_L/dh_{L-d}||``) and
+        ``bound`` is ``(L + 1,)``, all on the CPU.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)  # torch's default input weights
+    rnn = torch.nn.RNN(hidden_size, hidden_size, nonlinearity=nonlinearity)
+    rnn = init.scaled_orthogonal_(rnn, radius, generator).to(device)
+    x = torch.randn(length, batch_size, hidden_size, generator=generator).to(device)
+    norms = diagnostics.state_jacobian_norms(rnn, x).flip(0).cpu()  # (L + 1, N)
+    distance = torch.arange(length + 1)
+    bound = diagnostics.jacobian_bound(rnn.weight_hh_l0, distance, nonlinearity).cpu()
+    return distance, norms, bound
+
+
+def plot_jacobian_norms(curves: dict, ax=None, *, title: str | None = None):
+    """Measured ``||dh_L/dh_t||`` against the distance ``L - t``, log scale, with the bound.
+
+    Args:
+        curves: ``{label: (distance, norms, bound)}`` as returned by
+            :func:`jacobian_norms_at_radius`: the line is the median over the
+            batch, the band spans the smallest to the largest sequence, the
+            dashed line of the same colour is the bound.
+        ax: an existing axes to draw into (small multiples); a new figure if
+            omitted.
+        title: the axes' title.
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    if not curves:
+        raise ValueError("curves must hold at least one curve, got none")
+    if ax is None:
+        fig, ax = new_figure(width=6.4, height=4.0)
+    else:
+        fig = ax.figure
+    for colour, (label, (distance, norms, bound)) in zip(_SEQUENTIAL * 2, curves.items()):
+        d = distance.numpy()
+        ax.plot(d, norms.median(dim=1).values.numpy(), color=colour, label=label)
+        ax.fill_between(d, norms.min(1).values.numpy(), norms.max(1).values.numpy(),
+                        color=colour, alpha=0.2, linewidth=0)
+        ax.plot(d, bound.numpy(), color=colour, linestyle="--", linewidth=1)
+    ax.set_yscale("log")
+    ax.set_xlabel("distance $L - t$ (steps)")
+    ax.set_ylabel(r"$\|\partial h_L / \partial h_t\|_2$")
+    ax.set_ylim(1e-12, 1e8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, title="solid: measured\ndashed: bound", title_fontsize=8,
+              loc="upper left", bbox_to_anchor=(1.01, 1))
+    return fig
+
+
+def plot_jacobian_norm_grid(
+    radii=(0.5, 0.9, 1.0, 1.1, 1.5),
+    nonlinearities=("tanh", "relu"),
+    length: int = 60,
+    *,
+    device: torch.device | str | None = None,
+):
+    """Small multiples: one panel per (nonlinearity, spectral radius), measured curve and bound.
+
+    The static counterpart of :func:`gradient_norm_explorer` for the HTML book.
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    fig, axes = new_figure(
+        ncols=len(radii), nrows=len(nonlinearities), width=2.3, height=2.1,
+        sharex=True, sharey=True, squeeze=False,
+    )
+    for row, nonlinearity in zip(axes, nonlinearities):
+        for ax, radius in zip(row, radii):
+            distance, norms, bound = jacobian_norms_at_radius(
+                radius, nonlinearity, length, device=device
+            )
+            colour = COLOURS["rnn"]
+            ax.plot(distance, norms.median(dim=1).values, color=colour)
+            ax.fill_between(distance, norms.min(1).values, norms.max(1).values,
+                            color=colour, alpha=0.25, linewidth=0)
+            ax.plot(distance, bound, color=COLOURS["bound"], linestyle="--", linewidth=1)
+            ax.set_yscale("log")
+            ax.set_ylim(1e-12, 1e8)
+            ax.set_title(rf"{nonlinearity}, $\sigma_{{\max}} = {radius:g}$", fontsize=9)
+    for ax in axes[-1]:
+        ax.set_xlabel("distance $L - t$")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(r"$\|\partial h_L / \partial h_t\|_2$")
+    return fig
+
+
+def gradient_norm_explorer(device: torch.device | str | None = None):
+    """An ipywidgets explorer: spectral radius, nonlinearity and length in, the curve out.
+
+    Draws :func:`plot_jacobian_norms` for a random RNN
+    (:func:`jacobian_norms_at_radius`) each time a slider moves. Uses only
+    ``interact`` and sliders, common to ipywidgets 7 and 8. In the static HTML
+    book the widgets render empty; a static figure follows it there.
+
+    Returns:
+        what ``ipywidgets.interact`` returns; the widgets and the first figure
+        are displayed as a side effect.
+    """
+    import ipywidgets as widgets
+
+    def draw(radius=1.0, nonlinearity="tanh", length=60):
+        curves = {
+            f"radius {radius:.2f}": jacobian_norms_at_radius(
+                radius, nonlinearity, length, device=device
+            )
+        }
+        fig = plot_jacobian_norms(curves, title=f"{nonlinearity}, L = {length}")
+        plt.show()
+        plt.close(fig)
+
+    return widgets.interact(
+        draw,
+        radius=widgets.FloatSlider(value=1.0, min=0.5, max=1.5, step=0.05,
+                                   description="radius", continuous_update=False),
+        nonlinearity=widgets.Dropdown(options=["tanh", "relu"], value="tanh",
+                                      description="phi"),
+        length=widgets.IntSlider(value=60, min=5, max=200, step=5,
+                                 description="length L", continuous_update=False),
+    )
+
+
+def plot_gradient_norms_through_time(curves: dict, *, xlabel: str = "step $t$"):
+    """``||dL/dh_t||`` against the step t, log scale, one line per model.
+
+    Args:
+        curves: ``{label: norms}``, each ``(L + 1, N)`` as returned by
+            :func:`rnn_lib.diagnostics.gradient_norms_through_time`; the line is
+            the median over the batch.
+        xlabel: the x axis' label.
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    if not curves:
+        raise ValueError("curves must hold at least one curve, got none")
+    fig, ax = new_figure(width=6.4, height=3.6)
+    for colour, (label, norms) in zip(_SEQUENTIAL, curves.items()):
+        ax.plot(norms.median(dim=1).values.cpu().numpy(), color=colour, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(r"median $\|\partial \mathcal{L} / \partial h_t\|$")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_transient_growth(W: torch.Tensor, steps: int = 40):
+    """``||W^k||_2`` against k, next to ``rho(W)^k`` and ``sigma_max(W)^k``.
+
+    Shows why the gradient bound needs the largest singular value: a
+    non-normal matrix can have spectral radius below 1 and still amplify for
+    many steps before ``rho^k`` takes over.
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    W = W.detach().to(torch.float64).cpu()
+    k = torch.arange(steps + 1)
+    powers = [torch.eye(W.shape[0], dtype=W.dtype)]
+    for _ in range(steps):
+        powers.append(powers[-1] @ W)
+    norms = torch.linalg.matrix_norm(torch.stack(powers), ord=2)  # (steps + 1,)
+    rho = diagnostics.spectral_radius(W)
+    sigma = diagnostics.singular_values(W)[0]
+    fig, ax = new_figure(width=6.0, height=3.6)
+    ax.plot(k, norms, color=COLOURS["rnn"], marker="o", markersize=3,
+            label=r"$\|W^k\|_2$ (measured)")
+    ax.plot(k, sigma**k, color=COLOURS["bound"], linestyle="--",
+            label=rf"$\sigma_{{\max}}^k$, $\sigma_{{\max}} = {sigma:.2f}$ (bound)")
+    ax.plot(k, rho**k, color=COLOURS["torch"], linestyle=":",
+            label=rf"$\rho^k$, $\rho = {rho:.2f}$ (not a bound)")
+    ax.set_yscale("log")
+    ax.set_ylim(min(norms.min().item(), (rho**steps).item()) / 2, norms.max().item() * 20)
+    ax.set_xlabel("$k$")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_memory_results(
+    lengths, ratios: dict, threshold: float, *, xlabel: str = "sequence length $L$"
+):
+    """Test loss relative to the trivial predictor against sequence length, one line per model.
+
+    Args:
+        lengths: the lengths trained on.
+        ratios: ``{label: [test loss / trivial loss for each length]}``.
+        threshold: the ratio below which a run counts as a success (shaded).
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    fig, ax = new_figure(width=6.0, height=3.6)
+    for colour, (label, values) in zip(_SEQUENTIAL, ratios.items()):
+        ax.plot(lengths, values, color=colour, marker="o", label=label)
+    ax.axhline(1.0, color=COLOURS["baseline"], linestyle="--", linewidth=1)
+    ax.annotate("trivial predictor", (lengths[0], 1.0), xytext=(0, 4),
+                textcoords="offset points", fontsize=8, color=COLOURS["baseline"])
+    ax.axhspan(0, threshold, color=COLOURS["gru"], alpha=0.12, linewidth=0)
+    ax.annotate("success", (lengths[0], threshold), xytext=(0, -11),
+                textcoords="offset points", fontsize=8, color=COLOURS["gru"])
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(lengths), [str(v) for v in lengths])
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("test MSE / trivial MSE")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_cliff(w_grid, b_grid, loss_grid, runs: dict):
+    """The loss surface of a one-unit RNN with its cliff, the paths of two runs, and their losses.
+
+    Args:
+        w_grid, b_grid: 1-D tensors of the recurrent weight and bias values.
+        loss_grid: ``(len(b_grid), len(w_grid))`` loss values.
+        runs: ``{label: {"w": [...], "b": [...], "loss": [...], "grad_norm": [...]}}``,
+            at most two runs; the first is drawn wide, the second thin on top.
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    import matplotlib.colors as mcolors
+
+    if not 1 <= len(runs) <= 2:
+        raise ValueError(f"runs must hold one or two runs, got {len(runs)}")
+    fig, (ax_surface, ax_loss, ax_norm) = new_figure(ncols=3, width=4.2, height=3.6)
+    vmin = max(loss_grid.min().item(), 1e-4)
+    mesh = ax_surface.pcolormesh(
+        w_grid, b_grid, loss_grid, shading="auto", cmap="viridis",
+        norm=mcolors.LogNorm(vmin=vmin, vmax=loss_grid.max().item()),
+    )
+    fig.colorbar(mesh, ax=ax_surface, label="loss")
+    w_lo, w_hi = float(w_grid[0]), float(w_grid[-1])
+    b_lo, b_hi = float(b_grid[0]), float(b_grid[-1])
+    styles = [(COLOURS["lstm"], 2.4), (COLOURS["rnn"], 1.2)]
+    for (colour, width), (label, run) in zip(styles, runs.items()):
+        w, b = list(run["w"]), list(run["b"])
+        inside = [i for i in range(len(w)) if w_lo <= w[i] <= w_hi and b_lo <= b[i] <= b_hi]
+        path_colour = "white" if colour == COLOURS["rnn"] else colour
+        ax_surface.plot([w[i] for i in inside], [b[i] for i in inside], color=path_colour,
+                        marker=".", markersize=4, linewidth=width, label=label)
+        if len(inside) < len(w):  # thrown off the map: say where to
+            last = inside[-1]
+            ax_surface.annotate(
+                f"thrown to\n$w$={w[last + 1]:.1f}, $b$={b[last + 1]:.1f}",
+                (w[last], b[last]), xytext=(-100, -40), textcoords="offset points",
+                fontsize=8, color=colour, arrowprops={"arrowstyle": "->", "color": colour},
+                bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85, "linewidth": 0},
+            )
+        steps = range(len(run["loss"]))
+        ax_loss.plot(steps, run["loss"], color=colour, linewidth=width, label=label)
+        ax_norm.plot(steps, run["grad_norm"], color=colour, linewidth=width, label=label)
+    ax_surface.set_xlim(w_lo, w_hi)
+    ax_surface.set_ylim(b_lo, b_hi)
+    ax_surface.set_xlabel("recurrent weight $w$")
+    ax_surface.set_ylabel("bias $b$")
+    ax_surface.legend(fontsize=7, loc="lower left")
+    for ax, name in ((ax_loss, "loss"), (ax_norm, "gradient norm (before clipping)")):
+        ax.set_yscale("log")
+        ax.set_xlabel("training step")
+        ax.set_ylabel(name)
+    ax_loss.legend(fontsize=8)
+    return fig
+
+
+def plot_clipping_directions(grad, max_norm: float, clip_value: float):
+    """A 2-D gradient, its norm-clipped and its value-clipped versions, as arrows.
+
+    Args:
+        grad: a gradient with two entries.
+        max_norm: the norm clipping threshold.
+        clip_value: the value clipping threshold.
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    g = torch.as_tensor(grad, dtype=torch.float64).flatten().cpu()
+    if g.numel() != 2:
+        raise ValueError(f"expected a gradient with 2 entries, got {g.numel()}")
+    by_norm, by_value = torch.zeros(2, dtype=g.dtype), torch.zeros(2, dtype=g.dtype)
+    by_norm.grad, by_value.grad = g.clone(), g.clone()
+    clipping.clip_grad_norm_(by_norm, max_norm)
+    clipping.clip_grad_value_(by_value, clip_value)
+    by_norm, by_value = by_norm.grad, by_value.grad
+    fig, ax = new_figure(width=4.6, height=4.2)
+    for vector, colour, label in (
+        (g, COLOURS["baseline"], "gradient"),
+        (by_norm, COLOURS["rnn"], f"norm-clipped to {max_norm:g}"),
+        (by_value, COLOURS["lstm"], f"value-clipped to $\\pm${clip_value:g}"),
+    ):
+        ax.annotate("", xy=(vector[0].item(), vector[1].item()), xytext=(0, 0),
+                    arrowprops={"arrowstyle": "-|>", "color": colour, "linewidth": 2})
+        ax.plot([], [], color=colour, linewidth=2, label=label)
+    circle = plt.Circle((0, 0), max_norm, fill=False, color=COLOURS["rnn"], linestyle=":")
+    ax.add_patch(circle)
+    ax.add_patch(plt.Rectangle((-clip_value, -clip_value), 2 * clip_value, 2 * clip_value,
+                               fill=False, color=COLOURS["lstm"], linestyle=":"))
+    reach = max(g.abs().max().item(), max_norm, clip_value) * 1.15
+    ax.set_xlim(-reach * 0.25, reach)
+    ax.set_ylim(-reach * 0.25, reach)
+    ax.set_aspect("equal")
+    ax.axhline(0, color="#dddddd", linewidth=0.8, zorder=0)
+    ax.axvline(0, color="#dddddd", linewidth=0.8, zorder=0)
+    ax.set_xlabel("$g_1$")
+    ax.set_ylabel("$g_2$")
+    ax.legend(fontsize=8, loc="upper left")
     return fig
 
 
