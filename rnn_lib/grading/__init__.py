@@ -14,6 +14,11 @@ from rnn_lib.grading.recurrence import (
     check_rnn_step,
     check_stacked_rnn,
 )
+from rnn_lib.grading.shapes import (
+    check_count_parameters,
+    check_final_features,
+    check_rnn_output_shapes,
+)
 
 __all__ = [
     "CheckFailed",
@@ -21,4 +26,7 @@ __all__ = [
     "check_rnn_layer",
     "check_stacked_rnn",
     "check_bidirectional_rnn",
+    "check_rnn_output_shapes",
+    "check_count_parameters",
+    "check_final_features",
 ]

@@ -1,0 +1,341 @@
+"""Checks for torch.nn.RNN's interface: exercises 4.1 to 4.3 (after chapter 4).
+
+- 4.1 ``rnn_output_shapes``: the shapes of ``output`` and ``h_n``.
+- 4.2 ``count_parameters``: how many numbers an ``nn.RNN`` learns.
+- 4.3 ``final_features``: a bidirectional RNN's summary of a sequence.
+
+The references are ``torch.nn.RNN`` itself (4.1, 4.2) and, for 4.3, the
+definition ``cat(h_n[0], h_n[1])`` read off ``output`` (the tests prove the
+two agree).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from rnn_lib.grading.checking import (
+    Case,
+    Mistake,
+    Output,
+    float64_generator,
+    randn,
+    verify,
+)
+
+# ---------------------------------------------------------------------------
+# 4.1 rnn_output_shapes
+# ---------------------------------------------------------------------------
+
+SHAPE_ARGS = ("L", "N", "H_in", "H_out", "num_layers", "bidirectional", "batch_first")
+
+
+def _shape_cases() -> list[Case]:
+    grid = [
+        (5, 3, 10, 20, 1, False, False),
+        (5, 3, 10, 20, 2, True, False),
+        (6, 4, 3, 7, 2, True, True),
+        (1, 1, 4, 6, 3, False, True),
+        (7, 2, 3, 5, 1, True, True),
+        (4, 6, 2, 8, 2, False, False),
+    ]
+    return [
+        Case(dict(zip(SHAPE_ARGS, values)), dict(zip(SHAPE_ARGS, values)))
+        for values in grid
+    ]
+
+
+def _shape_reference(L, N, H_in, H_out, num_layers, bidirectional, batch_first):
+    rnn = torch.nn.RNN(
+        H_in, H_out, num_layers, batch_first=batch_first, bidirectional=bidirectional
+    )
+    x = torch.zeros((N, L, H_in) if batch_first else (L, N, H_in))
+    output, h_n = rnn(x)
+    return tuple(output.shape), tuple(h_n.shape)
+
+
+def _shapes(L, N, H_in, H_out, num_layers, bidirectional, batch_first, mistake=""):
+    """The shapes, with a switch that turns on one known mistake."""
+    D = 2 if bidirectional else 1
+    features = H_out if mistake == "no D in output" else D * H_out
+    if mistake == "every layer in output":
+        features = num_layers * D * H_out
+    output = (
+        (N, L, features)
+        if batch_first and mistake != "batch_first ignored"
+        else (L, N, features)
+    )
+    h_n = (D * num_layers, N, H_out)
+    if mistake == "batch_first on h_n" and batch_first:
+        h_n = (N, D * num_layers, H_out)
+    elif mistake == "no num_layers in h_n":
+        h_n = (D, N, H_out)
+    elif mistake == "no D in h_n":
+        h_n = (num_layers, N, H_out)
+    elif mistake == "D in h_n's last axis":
+        h_n = (num_layers, N, D * H_out)
+    return output, h_n
+
+
+def _shape_mistake(name: str, advice: str, switch: str) -> Mistake:
+    return Mistake(name, advice, lambda *args: _shapes(*args, mistake=switch))
+
+
+SHAPE_MISTAKES = [
+    _shape_mistake(
+        "batch_first applied to h_n",
+        "batch_first changes only input and output; h_0 and h_n stay "
+        "(D * num_layers, N, H_out) whatever it says.",
+        "batch_first on h_n",
+    ),
+    _shape_mistake(
+        "output missing the direction factor",
+        "a bidirectional RNN concatenates both directions: output's last axis is D * H_out.",
+        "no D in output",
+    ),
+    _shape_mistake(
+        "output holding every layer",
+        "output is the last layer's states only: its last axis is D * H_out, "
+        "whatever num_layers is.",
+        "every layer in output",
+    ),
+    _shape_mistake(
+        "batch_first ignored",
+        "with batch_first=True, output is (N, L, D * H_out).",
+        "batch_first ignored",
+    ),
+    _shape_mistake(
+        "h_n missing num_layers",
+        "h_n holds the last state of every layer and direction: (D * num_layers, N, H_out).",
+        "no num_layers in h_n",
+    ),
+    _shape_mistake(
+        "h_n missing the direction factor",
+        "h_n holds one state per layer *and* direction: (D * num_layers, N, H_out).",
+        "no D in h_n",
+    ),
+    _shape_mistake(
+        "directions in h_n's last axis",
+        "h_n stacks directions along its first axis, (D * num_layers, N, H_out); only "
+        "output concatenates them along the last.",
+        "D in h_n's last axis",
+    ),
+]
+
+
+def check_rnn_output_shapes(rnn_output_shapes) -> None:
+    """Exercise 4.1: ``rnn_output_shapes(L, N, H_in, H_out, num_layers, bidirectional, batch_first)``."""
+    __tracebackhide__ = True
+    verify(
+        "rnn_output_shapes",
+        rnn_output_shapes,
+        _shape_reference,
+        _shape_cases(),
+        [Output("output shape"), Output("h_n shape")],
+        SHAPE_MISTAKES,
+        hint="output is (L, N, D * H_out), or (N, L, D * H_out) if batch_first; h_n is "
+        "(D * num_layers, N, H_out) in every case, with D = 2 if bidirectional else 1.",
+    )
+    print("rnn_output_shapes: all checks passed")
+
+
+# ---------------------------------------------------------------------------
+# 4.2 count_parameters
+# ---------------------------------------------------------------------------
+
+COUNT_ARGS = ("H_in", "H_out", "num_layers", "bidirectional", "bias")
+
+
+def _count_cases() -> list[Case]:
+    grid = [
+        (3, 5, 1, False, True),
+        (3, 5, 2, False, True),
+        (4, 6, 1, True, True),
+        (4, 6, 3, True, True),
+        (2, 7, 2, True, False),
+        (5, 3, 1, False, False),
+    ]
+    return [
+        Case(dict(zip(COUNT_ARGS, values)), dict(zip(COUNT_ARGS, values)))
+        for values in grid
+    ]
+
+
+def _count_reference(H_in, H_out, num_layers, bidirectional, bias):
+    rnn = torch.nn.RNN(H_in, H_out, num_layers, bias=bias, bidirectional=bidirectional)
+    return sum(p.numel() for p in rnn.parameters())
+
+
+def _count(H_in, H_out, num_layers, bidirectional, bias, mistake=""):
+    """The count, with a switch that turns on one known mistake."""
+    D = 1 if mistake == "no D" or not bidirectional else 2
+    total = 0
+    for layer in range(num_layers):
+        inputs = H_in
+        if layer > 0 and mistake != "H_in above":
+            inputs = H_out if mistake == "H_out above" else D * H_out
+        weights = H_out * inputs + (
+            H_out * H_in if mistake == "W_hh H_in" else H_out * H_out
+        )
+        biases = 0
+        if bias or mistake == "bias always":
+            biases = H_out if mistake == "one bias" else 2 * H_out
+        total += D * (weights + biases)
+    return total
+
+
+def _count_mistake(name: str, advice: str, switch: str) -> Mistake:
+    return Mistake(name, advice, lambda *args: _count(*args, mistake=switch))
+
+
+COUNT_MISTAKES = [
+    _count_mistake(
+        "one bias instead of two",
+        "torch.nn.RNN has two biases per layer and direction, bias_ih and bias_hh, "
+        "H_out numbers each.",
+        "one bias",
+    ),
+    _count_mistake(
+        "deeper layers reading H_in features",
+        "layer l > 0 reads the layer below, D * H_out features, so its weight_ih is "
+        "(H_out, D * H_out).",
+        "H_in above",
+    ),
+    _count_mistake(
+        "deeper layers reading H_out features in a bidirectional RNN",
+        "a bidirectional layer's output has 2 * H_out features, so the next layer's "
+        "weight_ih is (H_out, 2 * H_out).",
+        "H_out above",
+    ),
+    _count_mistake(
+        "directions not counted",
+        "a bidirectional RNN has a full set of weights per direction (the *_reverse ones).",
+        "no D",
+    ),
+    _count_mistake(
+        "biases counted when bias=False",
+        "bias=False leaves out bias_ih and bias_hh altogether.",
+        "bias always",
+    ),
+    _count_mistake(
+        "W_hh counted as (H_out, H_in)",
+        "weight_hh maps a state to a state: it is (H_out, H_out).",
+        "W_hh H_in",
+    ),
+]
+
+
+def check_count_parameters(count_parameters) -> None:
+    """Exercise 4.2: ``count_parameters(H_in, H_out, num_layers, bidirectional, bias)``."""
+    __tracebackhide__ = True
+    verify(
+        "count_parameters",
+        count_parameters,
+        _count_reference,
+        _count_cases(),
+        [Output("count_parameters")],
+        COUNT_MISTAKES,
+        hint="Per layer and direction: weight_ih (H_out, layer input), weight_hh "
+        "(H_out, H_out), and two biases of H_out if bias. Check against "
+        "sum(p.numel() for p in torch.nn.RNN(...).parameters()).",
+    )
+    print("count_parameters: all checks passed")
+
+
+# ---------------------------------------------------------------------------
+# 4.3 final_features
+# ---------------------------------------------------------------------------
+
+
+def _final_cases() -> list[Case]:
+    g = float64_generator(43)
+    cases = []
+    for L, N, H, batch_first in [
+        (4, 3, 2, False),
+        (1, 2, 3, True),
+        (5, 1, 2, True),
+        (3, 3, 4, False),
+    ]:
+        rnn = torch.nn.RNN(2, H, bidirectional=True, batch_first=batch_first).double()
+        with torch.no_grad():
+            for p in rnn.parameters():
+                p.copy_(randn(*p.shape, generator=g, scale=0.7))
+            x = randn(*((N, L, 2) if batch_first else (L, N, 2)), generator=g)
+            output, _ = rnn(x)
+        sizes = {"L": L, "N": N, "H_out": H, "batch_first": batch_first}
+        cases.append(Case(sizes, {"output": output, "batch_first": batch_first}))
+    return cases
+
+
+def _final(
+    output, batch_first, forward_at=-1, backward_at=0, time_major=False, order="fb"
+):
+    """The summary, with switches that turn on the known mistakes."""
+    seq = (
+        output.transpose(0, 1) if batch_first and not time_major else output
+    )  # (L, N, 2H)
+    H = seq.shape[-1] // 2
+    forward, backward = seq[forward_at, :, :H], seq[backward_at, :, H:]  # (N, H) each
+    halves = [forward, backward] if order == "fb" else [backward, forward]
+    return torch.cat(halves, dim=-1)  # (N, 2 * H)
+
+
+def _final_reference(output, batch_first):
+    return _final(output, batch_first)
+
+
+FINAL_MISTAKES = [
+    Mistake(
+        "last time step for both directions",
+        "output[-1]'s backward half has seen only the last input; the backward "
+        "direction's summary is its state at t = 0.",
+        lambda output, batch_first: _final(output, batch_first, backward_at=-1),
+    ),
+    Mistake(
+        "first time step for both directions",
+        "the forward direction's summary is its state at the last step, t = L - 1.",
+        lambda output, batch_first: _final(output, batch_first, forward_at=0),
+    ),
+    Mistake(
+        "directions' time steps swapped",
+        "forward half at t = L - 1, backward half at t = 0, not the other way round.",
+        lambda output, batch_first: _final(
+            output, batch_first, forward_at=0, backward_at=-1
+        ),
+    ),
+    Mistake(
+        "batch_first ignored",
+        "with batch_first=True, time is output's second axis: output[:, -1] and output[:, 0].",
+        lambda output, batch_first: _final(output, batch_first, time_major=True),
+    ),
+    Mistake(
+        "halves swapped",
+        "keep torch's order, forward first: torch.cat([forward, backward], dim=-1).",
+        lambda output, batch_first: _final(output, batch_first, order="bf"),
+    ),
+    Mistake(
+        "mean over time",
+        "take each direction's last state, not an average over the steps.",
+        lambda output, batch_first: output.mean(dim=1 if batch_first else 0),
+    ),
+]
+
+
+def check_final_features(final_features) -> None:
+    """Exercise 4.3: ``final_features(output, batch_first) -> (N, 2 * H_out)``."""
+    __tracebackhide__ = True
+    verify(
+        "final_features",
+        final_features,
+        _final_reference,
+        _final_cases(),
+        [Output("final_features", "(N, 2 * H_out)", ("batch row", "feature"))],
+        FINAL_MISTAKES,
+        hint="Concatenate the forward half of the last step with the backward half of "
+        "the first step; these are h_n[0] and h_n[1].",
+    )
+    print("final_features: all checks passed")
+
+
+check_rnn_output_shapes.mistakes = SHAPE_MISTAKES
+check_count_parameters.mistakes = COUNT_MISTAKES
+check_final_features.mistakes = FINAL_MISTAKES
