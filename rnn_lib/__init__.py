@@ -5,7 +5,7 @@ letters used in docstrings (L, N, H_in, H_out, D) are defined on the book's
 notation page.
 """
 
-from rnn_lib.environment import setup_notebook
+from rnn_lib.environment import glue, setup_notebook
 from rnn_lib.gated import GRU, LSTM, GRUCell, LSTMCell
 from rnn_lib.rnn import RNN, RNNCell
 
@@ -18,6 +18,7 @@ __all__ = [
     "LSTMCell",
     "RNN",
     "RNNCell",
+    "glue",
     "setup_notebook",
     "__version__",
 ]

@@ -1,4 +1,4 @@
-"""The notebook environment: seeding, device choice, Colab widgets.
+"""The notebook environment: seeding, device choice, Colab widgets, glue.
 
 Every notebook of the course starts with the same setup cell, which imports
 ``rnn_lib`` (installing it when missing) and calls :func:`setup_notebook`.
@@ -52,3 +52,21 @@ def setup_notebook(seed: int = 0) -> torch.device:
     device = pick_device()
     print(f"rnn_lib {rnn_lib.__version__}, torch {torch.__version__}, device {device}")
     return device
+
+
+def glue(name: str, value, display: bool = True) -> None:
+    """Record ``value`` under ``name`` for the book's prose (myst-nb's glue).
+
+    The book build has myst-nb, whose ``{glue:text}`name``` roles put the value
+    into the text. Colab and a bare Jupyter do not: there the value is only
+    displayed (when ``display`` is true), so a chapter runs everywhere.
+    """
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        if display:
+            from IPython.display import display as show
+
+            show(value)
+        return
+    myst_glue(name, value, display=display)

@@ -35,3 +35,23 @@ def test_setup_notebook_returns_the_device_and_says_which(capsys):
     assert device.type == ("cuda" if torch.cuda.is_available() else "cpu")
     line = capsys.readouterr().out.strip()
     assert line == f"rnn_lib {rnn_lib.__version__}, torch {torch.__version__}, device {device}"
+
+
+def test_glue_records_for_the_book_when_myst_nb_is_there(monkeypatch):
+    recorded = []
+    import myst_nb
+
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=True: recorded.append((name, value, display)))
+    rnn_lib.glue("loss", 1.5, display=False)
+    assert recorded == [("loss", 1.5, False)]
+
+
+def test_glue_only_displays_without_myst_nb(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setitem(__import__("sys").modules, "myst_nb", None)  # import fails, as on Colab
+    monkeypatch.setattr(IPython.display, "display", lambda value: shown.append(value))
+    rnn_lib.glue("loss", 1.5)
+    rnn_lib.glue("hidden", 2.5, display=False)
+    assert shown == [1.5]
