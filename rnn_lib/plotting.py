@@ -466,11 +466,11 @@ def plot_jacobian_norm_grid(
             distance, norms, bound = jacobian_norms_at_radius(
                 radius, nonlinearity, length, device=device
             )
-            colour = COLOURS["rnn"]
-            ax.plot(distance, norms.median(dim=1).values, color=colour)
-            ax.fill_between(distance, norms.min(1).values, norms.max(1).values,
+            colour, d = COLOURS["rnn"], distance.numpy()
+            ax.plot(d, norms.median(dim=1).values.numpy(), color=colour)
+            ax.fill_between(d, norms.min(1).values.numpy(), norms.max(1).values.numpy(),
                             color=colour, alpha=0.25, linewidth=0)
-            ax.plot(distance, bound, color=COLOURS["bound"], linestyle="--", linewidth=1)
+            ax.plot(d, bound.numpy(), color=COLOURS["bound"], linestyle="--", linewidth=1)
             ax.set_yscale("log")
             ax.set_ylim(1e-12, 1e8)
             ax.set_title(rf"{nonlinearity}, $\sigma_{{\max}} = {radius:g}$", fontsize=9)
@@ -551,13 +551,13 @@ def plot_transient_growth(W: torch.Tensor, steps: int = 40):
         the matplotlib ``Figure``.
     """
     W = W.detach().to(torch.float64).cpu()
-    k = torch.arange(steps + 1)
+    k = torch.arange(steps + 1).numpy()
     powers = [torch.eye(W.shape[0], dtype=W.dtype)]
     for _ in range(steps):
         powers.append(powers[-1] @ W)
-    norms = torch.linalg.matrix_norm(torch.stack(powers), ord=2)  # (steps + 1,)
-    rho = diagnostics.spectral_radius(W)
-    sigma = diagnostics.singular_values(W)[0]
+    norms = torch.linalg.matrix_norm(torch.stack(powers), ord=2).numpy()  # (steps + 1,)
+    rho = diagnostics.spectral_radius(W).item()
+    sigma = diagnostics.singular_values(W)[0].item()
     fig, ax = new_figure(width=6.0, height=3.6)
     ax.plot(k, norms, color=COLOURS["rnn"], marker="o", markersize=3,
             label=r"$\|W^k\|_2$ (measured)")
@@ -566,7 +566,7 @@ def plot_transient_growth(W: torch.Tensor, steps: int = 40):
     ax.plot(k, rho**k, color=COLOURS["torch"], linestyle=":",
             label=rf"$\rho^k$, $\rho = {rho:.2f}$ (not a bound)")
     ax.set_yscale("log")
-    ax.set_ylim(min(norms.min().item(), (rho**steps).item()) / 2, norms.max().item() * 20)
+    ax.set_ylim(min(norms.min(), rho**steps) / 2, norms.max() * 20)
     ax.set_xlabel("$k$")
     ax.legend(fontsize=8)
     return fig
@@ -619,11 +619,11 @@ def plot_cliff(w_grid, b_grid, loss_grid, runs: dict):
 
     if not 1 <= len(runs) <= 2:
         raise ValueError(f"runs must hold one or two runs, got {len(runs)}")
+    w_grid, b_grid, loss_grid = (torch.as_tensor(v).cpu().numpy() for v in (w_grid, b_grid, loss_grid))
     fig, (ax_surface, ax_loss, ax_norm) = new_figure(ncols=3, width=4.2, height=3.6)
-    vmin = max(loss_grid.min().item(), 1e-4)
     mesh = ax_surface.pcolormesh(
         w_grid, b_grid, loss_grid, shading="auto", cmap="viridis",
-        norm=mcolors.LogNorm(vmin=vmin, vmax=loss_grid.max().item()),
+        norm=mcolors.LogNorm(vmin=max(loss_grid.min(), 1e-4), vmax=loss_grid.max()),
     )
     fig.colorbar(mesh, ax=ax_surface, label="loss")
     w_lo, w_hi = float(w_grid[0]), float(w_grid[-1])

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+import rnn_lib
 from rnn_lib import diagnostics
 from rnn_lib.diagnostics import (
     GAMMA,
@@ -57,11 +58,12 @@ def test_jacobian_products_match_autograd(nonlinearity, t):
     torch.testing.assert_close(P[t], expected)
 
 
+@pytest.mark.parametrize("module", [nn.RNN, rnn_lib.RNN])
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
 @pytest.mark.parametrize("batch_first", [False, True])
-def test_on_torch_rnn_batched(nonlinearity, batch_first):
+def test_on_rnn_modules_batched(module, nonlinearity, batch_first):
     torch.manual_seed(0)
-    rnn = nn.RNN(3, 4, nonlinearity=nonlinearity, batch_first=batch_first).to(DT)
+    rnn = module(3, 4, nonlinearity=nonlinearity, batch_first=batch_first).to(DT)
     x = (
         torch.randn(2, 6, 3, dtype=DT)
         if batch_first
@@ -149,9 +151,10 @@ def test_bound_uses_largest_singular_value_not_spectral_radius():
     )
 
 
-def test_gradient_norms_through_time_matches_jacobians():
+@pytest.mark.parametrize("module", [nn.RNN, rnn_lib.RNN])
+def test_gradient_norms_through_time_matches_jacobians(module):
     torch.manual_seed(0)
-    rnn = nn.RNN(2, 5).to(DT)
+    rnn = module(2, 5).to(DT)
     x = torch.randn(7, 3, 2, dtype=DT)
     norms = gradient_norms_through_time(rnn, x, lambda out, h_n: (h_n**2).sum())
     out, _ = rnn(x)

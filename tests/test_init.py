@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch import nn
 
+import rnn_lib
 from rnn_lib.diagnostics import singular_values, spectral_radius
 from rnn_lib.init import identity_, scaled_gaussian_, scaled_orthogonal_
 
@@ -38,8 +39,9 @@ def test_generator_makes_draws_reproducible_and_distinct():
     assert not torch.allclose(a, c)
 
 
-def test_module_every_recurrent_weight_by_torch_names():
-    rnn = nn.RNN(3, 5, num_layers=2, bidirectional=True).to(DT)
+@pytest.mark.parametrize("module", [nn.RNN, rnn_lib.RNN])
+def test_module_every_recurrent_weight_by_torch_names(module):
+    rnn = module(3, 5, num_layers=2, bidirectional=True).to(DT)
     before = {name: p.clone() for name, p in rnn.named_parameters()}
     assert scaled_orthogonal_(rnn, 0.9) is rnn
     for name, p in rnn.named_parameters():
