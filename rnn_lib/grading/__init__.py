@@ -7,6 +7,11 @@ raises :class:`CheckFailed` with feedback when they differ (see
 writes the student notebooks; ``... grade`` grades submissions into a CSV.
 """
 
+from rnn_lib.grading.backprop import (
+    check_numerical_gradient,
+    check_rnn_backward,
+    check_rnn_step_backward,
+)
 from rnn_lib.grading.checking import CheckFailed
 from rnn_lib.grading.recurrence import (
     check_bidirectional_rnn,
@@ -29,4 +34,7 @@ __all__ = [
     "check_rnn_output_shapes",
     "check_count_parameters",
     "check_final_features",
+    "check_numerical_gradient",
+    "check_rnn_step_backward",
+    "check_rnn_backward",
 ]
