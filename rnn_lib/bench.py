@@ -28,11 +28,18 @@ Examples::
     python -m rnn_lib.bench                    # full grid, CPU (and CUDA if present)
     python -m rnn_lib.bench --quick --json bench.json
     python -m rnn_lib.bench --device cpu --threads 1 --timer cpu
+    python -m rnn_lib.bench --device cuda --cuda-graph   # also rnn_lib from CUDA graphs
+
+On CUDA, rnn_lib's Python loop launches a few kernels per time step and cuDNN
+runs the whole recurrence in a few; ``--cuda-graph`` adds a column for
+rnn_lib recorded once as a CUDA graph and replayed, which removes the
+per-step launch and Python overhead (the arithmetic stays the same).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import platform
@@ -96,8 +103,15 @@ def flops(case: Case, mode: str) -> int:
     return total
 
 
-def _make_runs(case: Case, device: torch.device, dtype: torch.dtype) -> dict:
-    """For each implementation, a function per mode that runs it once."""
+def _make_runs(
+    case: Case, device: torch.device, dtype: torch.dtype, cuda_graph: bool = False
+) -> dict:
+    """For each implementation, ``(module, {mode: function that runs it once})``.
+
+    With ``cuda_graph``, a third entry, ``'rnn_lib+graph'``, replays CUDA
+    graphs of a copy of the rnn_lib module (module None: its gradients must
+    stay where the graph wrote them).
+    """
     reference = torch.nn.RNN(
         case.H_in,
         case.H,
@@ -139,7 +153,46 @@ def _make_runs(case: Case, device: torch.device, dtype: torch.dtype) -> dict:
             "inference": inference,
         }
 
-    return {"rnn_lib": (ours, runs(ours)), "torch": (reference, runs(reference))}
+    implementations = {
+        "rnn_lib": (ours, runs(ours)),
+        "torch": (reference, runs(reference)),
+    }
+    if cuda_graph:
+        graphed = copy.deepcopy(ours)
+        implementations["rnn_lib+graph"] = (
+            None,
+            {mode: _capture(graphed, fn) for mode, fn in runs(graphed).items()},
+        )
+    return implementations
+
+
+def _capture(
+    model: torch.nn.Module, fn: Callable[[], None]
+) -> Callable[[], None] | None:
+    """``fn`` recorded as a CUDA graph: one launch replays every kernel.
+
+    Follows the whole-network capture recipe of torch.cuda.graphs: warm up on
+    a side stream, set the gradients to None so that the captured backward
+    allocates them from the graph's memory pool, capture, then only replay.
+    Returns None (and says why) if the capture fails.
+    """
+    try:
+        stream = torch.cuda.Stream()
+        stream.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(stream):
+            for _ in range(3):
+                model.zero_grad(set_to_none=True)
+                fn()
+        torch.cuda.current_stream().wait_stream(stream)
+        model.zero_grad(set_to_none=True)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            fn()
+        torch.cuda.synchronize()
+        return graph.replay
+    except Exception as error:  # report and go on: the other columns stand
+        print(f"CUDA graph capture failed ({type(error).__name__}: {error})")
+        return None
 
 
 def _time_interleaved(
@@ -154,7 +207,10 @@ def _time_interleaved(
         order = names if i % 2 == 0 else names[::-1]
         for name in order:
             model, fns = runs[name]
-            model.zero_grad(set_to_none=True)
+            if fns[mode] is None:  # a CUDA graph that could not be captured
+                continue
+            if model is not None:
+                model.zero_grad(set_to_none=True)
             sync()
             start = clock()
             fns[mode]()
@@ -172,6 +228,7 @@ def run_benchmark(
     warmup: int = 3,
     timer: str = "wall",
     dtype: torch.dtype = torch.float32,
+    cuda_graph: bool = False,
 ) -> list[dict]:
     """Time rnn_lib.RNN and torch.nn.RNN on each case and mode.
 
@@ -183,11 +240,15 @@ def run_benchmark(
         timer: ``'wall'`` (``time.perf_counter``) or ``'cpu'`` (the process's
             CPU time, steadier on a shared machine; CPU device only).
         dtype: the parameters' and inputs' dtype.
+        cuda_graph: also time rnn_lib replayed from CUDA graphs (CUDA only),
+            which removes the per-step Python and kernel-launch overhead.
 
     Returns:
         one dict per (case, mode) with the case's fields, ``mode``, ``flops``,
         ``rnn_lib_ms`` and ``torch_ms`` (medians), ``ratio`` (rnn_lib / torch)
-        and ``rnn_lib_gflops``, ``torch_gflops``.
+        and ``rnn_lib_gflops``, ``torch_gflops``; with ``cuda_graph`` also
+        ``graph_ms`` and ``graph_ratio`` (graph / torch), None where the
+        capture failed.
     """
     device = torch.device(device)
     for mode in modes:
@@ -199,35 +260,45 @@ def run_benchmark(
         raise ValueError(f"timer='cpu' measures the CPU only, got device {device}")
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
+    if cuda_graph and device.type != "cuda":
+        raise ValueError(f"cuda_graph=True needs a CUDA device, got {device}")
     results = []
     for case in cases:
         torch.manual_seed(0)
-        runs = _make_runs(case, device, dtype)
+        runs = _make_runs(case, device, dtype, cuda_graph)
         for mode in modes:
             times = _time_interleaved(runs, mode, device, repeats, warmup, timer)
             ours = statistics.median(times["rnn_lib"])
             theirs = statistics.median(times["torch"])
             work = flops(case, mode)
-            results.append(
-                {
-                    **asdict(case),
-                    "mode": mode,
-                    "flops": work,
-                    "rnn_lib_ms": ours * 1e3,
-                    "torch_ms": theirs * 1e3,
-                    "ratio": ours / theirs,
-                    "rnn_lib_gflops": work / ours / 1e9,
-                    "torch_gflops": work / theirs / 1e9,
-                }
-            )
+            row = {
+                **asdict(case),
+                "mode": mode,
+                "flops": work,
+                "rnn_lib_ms": ours * 1e3,
+                "torch_ms": theirs * 1e3,
+                "ratio": ours / theirs,
+                "rnn_lib_gflops": work / ours / 1e9,
+                "torch_gflops": work / theirs / 1e9,
+            }
+            if cuda_graph:
+                graphed = times["rnn_lib+graph"]
+                graph = statistics.median(graphed) if graphed else None
+                row["graph_ms"] = None if graph is None else graph * 1e3
+                row["graph_ratio"] = None if graph is None else graph / theirs
+            results.append(row)
     return results
 
 
-def geometric_means(results: Sequence[dict]) -> dict[str, float]:
-    """The geometric mean of the ratios rnn_lib / torch, per mode."""
+def geometric_means(results: Sequence[dict], key: str = "ratio") -> dict[str, float]:
+    """The geometric mean of the ratios ``key`` (rnn_lib / torch), per mode.
+
+    Rows where ``key`` is missing or None (a failed CUDA graph) are left out.
+    """
     by_mode: dict[str, list[float]] = {}
     for row in results:
-        by_mode.setdefault(row["mode"], []).append(row["ratio"])
+        if row.get(key) is not None:
+            by_mode.setdefault(row["mode"], []).append(row[key])
     return {
         mode: math.exp(statistics.fmean(math.log(r) for r in ratios))
         for mode, ratios in by_mode.items()
@@ -237,23 +308,33 @@ def geometric_means(results: Sequence[dict]) -> dict[str, float]:
 def format_table(results: Sequence[dict], device: str) -> str:
     """The results as a plain-text table, with the geometric means below."""
     reference = "cuDNN" if torch.device(device).type == "cuda" else "torch"
+    graphs = any("graph_ms" in row for row in results)
     header = (
         f"{'case':<36} {'mode':<17} {'rnn_lib ms':>10} {reference + ' ms':>10} "
         f"{'ratio':>6} {'rnn_lib GF/s':>12} {reference + ' GF/s':>11}"
     )
+    if graphs:
+        header += f" {'graph ms':>9} {'ratio':>6}"
     lines = [header, "-" * len(header)]
     for row in results:
         case = Case(
             *(row[k] for k in ("L", "N", "H_in", "H", "num_layers", "bidirectional"))
         )
-        lines.append(
+        line = (
             f"{case.label():<36} {row['mode']:<17} {row['rnn_lib_ms']:>10.3f} "
             f"{row['torch_ms']:>10.3f} {row['ratio']:>6.2f} "
             f"{row['rnn_lib_gflops']:>12.2f} {row['torch_gflops']:>11.2f}"
         )
+        if graphs and row.get("graph_ms") is not None:
+            line += f" {row['graph_ms']:>9.3f} {row['graph_ratio']:>6.2f}"
+        elif graphs:
+            line += f" {'failed':>9} {'':>6}"
+        lines.append(line)
     lines.append("-" * len(header))
     for mode, mean in geometric_means(results).items():
         lines.append(f"geometric mean of the ratios, {mode}: {mean:.2f}")
+    for mode, mean in geometric_means(results, "graph_ratio").items():
+        lines.append(f"geometric mean of the ratios, {mode}, CUDA graph: {mean:.2f}")
     return "\n".join(lines)
 
 
@@ -316,6 +397,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="float32",
         help="default float32",
     )
+    parser.add_argument(
+        "--cuda-graph",
+        action="store_true",
+        help="on CUDA, also time rnn_lib replayed from CUDA graphs",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
 
@@ -354,19 +440,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"\n{device} ({name or 'unknown'}), torch {torch.__version__}, "
             f"{torch.get_num_threads()} threads, {args.dtype}, median of {args.repeats}"
         )
+        graph = args.cuda_graph and device == "cuda"
         results = run_benchmark(
-            cases, device, MODES, args.repeats, args.warmup, args.timer, dtype
+            cases, device, MODES, args.repeats, args.warmup, args.timer, dtype, graph
         )
         print(format_table(results, device))
-        report["runs"].append(
-            {
-                "device": device,
-                "device_name": name,
-                "reference": "cuDNN" if device == "cuda" else "torch.nn.RNN (CPU)",
-                "results": results,
-                "geomean": geometric_means(results),
-            }
-        )
+        run = {
+            "device": device,
+            "device_name": name,
+            "reference": "cuDNN" if device == "cuda" else "torch.nn.RNN (CPU)",
+            "results": results,
+            "geomean": geometric_means(results),
+        }
+        if graph:
+            run["geomean_graph"] = geometric_means(results, "graph_ratio")
+        report["runs"].append(run)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)

@@ -19,6 +19,8 @@ TINY = [
     "2",
     "--warmup",
     "1",
+    "--threads",
+    "1",  # a busy machine can stall a thread pool; one thread keeps this test quick
 ]
 
 
@@ -46,6 +48,7 @@ def report(tmp_path_factory):
 def test_json_structure(report):
     data, _ = report
     assert data["repeats"] == 2 and data["warmup"] == 1 and data["dtype"] == "float32"
+    assert data["threads"] == 1
     assert data["statistic"] == "median" and "2*L*N*H*(I+H)" in data["flop_formula"]
     (run,) = data["runs"]
     assert run["device"] == "cpu"
@@ -109,6 +112,42 @@ def test_run_benchmark_validates():
         bench.run_benchmark([Case(2, 1, 1, 1)], timer="gpu")
     with pytest.raises(ValueError, match=r"repeats must be >= 1, got 0"):
         bench.run_benchmark([Case(2, 1, 1, 1)], repeats=0)
+    with pytest.raises(
+        ValueError, match=r"cuda_graph=True needs a CUDA device, got cpu"
+    ):
+        bench.run_benchmark([Case(2, 1, 1, 1)], cuda_graph=True)
+
+
+def test_graph_columns_and_means():
+    rows = [
+        {
+            **dict(L=2, N=1, H_in=1, H=1, num_layers=1, bidirectional=False),
+            "mode": "forward",
+            "rnn_lib_ms": 2.0,
+            "torch_ms": 1.0,
+            "ratio": 2.0,
+            "rnn_lib_gflops": 1.0,
+            "torch_gflops": 2.0,
+            "graph_ms": 0.5,
+            "graph_ratio": 0.5,
+        },
+        {
+            **dict(L=3, N=1, H_in=1, H=1, num_layers=1, bidirectional=False),
+            "mode": "forward",
+            "rnn_lib_ms": 8.0,
+            "torch_ms": 1.0,
+            "ratio": 8.0,
+            "rnn_lib_gflops": 1.0,
+            "torch_gflops": 2.0,
+            "graph_ms": None,
+            "graph_ratio": None,
+        },
+    ]
+    assert bench.geometric_means(rows) == {"forward": pytest.approx(4.0)}
+    assert bench.geometric_means(rows, "graph_ratio") == {"forward": pytest.approx(0.5)}
+    table = bench.format_table(rows, "cuda")
+    assert "cuDNN ms" in table and "graph ms" in table and "failed" in table
+    assert "geometric mean of the ratios, forward, CUDA graph: 0.50" in table
 
 
 @pytest.mark.parametrize(
