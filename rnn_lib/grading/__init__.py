@@ -13,6 +13,7 @@ from rnn_lib.grading.backprop import (
     check_rnn_step_backward,
 )
 from rnn_lib.grading.checking import CheckFailed
+from rnn_lib.grading.gradients import check_clip_grad_norm_, check_jacobian_norms
 from rnn_lib.grading.recurrence import (
     check_bidirectional_rnn,
     check_rnn_layer,
@@ -37,4 +38,6 @@ __all__ = [
     "check_numerical_gradient",
     "check_rnn_step_backward",
     "check_rnn_backward",
+    "check_jacobian_norms",
+    "check_clip_grad_norm_",
 ]

@@ -1,0 +1,258 @@
+"""Checks for gradients through time: exercises 6.1 and 6.2 (after chapter 6).
+
+- 6.1 ``jacobian_norms``: how fast ``dh_L/dh_{L-k}`` shrinks or grows with k.
+- 6.2 ``clip_grad_norm_``: global-norm clipping, in place.
+
+The references are :func:`rnn_lib.diagnostics.jacobian_products` and
+:func:`rnn_lib.clipping.clip_grad_norm_` (both proven against autograd and
+torch by their own tests).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from rnn_lib import clipping, diagnostics, functional
+from rnn_lib.grading.checking import (
+    Case,
+    Mistake,
+    Outcome,
+    Output,
+    float64_generator,
+    randn,
+    verify,
+)
+
+# ---------------------------------------------------------------------------
+# 6.1 jacobian_norms
+# ---------------------------------------------------------------------------
+
+
+def _jacobian_cases() -> list[Case]:
+    g = float64_generator(61)
+    cases = []
+    for L, H, gain in [(1, 3, 1.0), (4, 2, 1.5), (6, 4, 0.8), (3, 5, 2.0)]:
+        w_ih = randn(H, 2, generator=g, scale=0.7)
+        w_hh = randn(H, H, generator=g, scale=gain * H**-0.5)
+        x, h_0 = randn(L, 1, 2, generator=g), torch.zeros(1, H, dtype=torch.float64)
+        output, _ = functional.rnn_layer(x, h_0, w_ih, w_hh)
+        cases.append(Case({"L": L, "H": H}, {"h": output[:, 0], "w_hh": w_hh}))
+    return cases
+
+
+def _jacobian_reference(h, w_hh):
+    products = diagnostics.jacobian_products(h, w_hh)  # (L + 1, H, H), [t] = dh_L/dh_t
+    return torch.linalg.matrix_norm(products[:-1], ord=2).flip(
+        0
+    )  # (L,), [k - 1] for dh_L/dh_{L-k}
+
+
+def _jacobian_norms(h, w_hh, deriv="1 - h^2", side="left", order="later first",
+                    transposed=False, norm=2, reverse=False):  # fmt: skip
+    """The norms, with switches that turn on the known mistakes."""
+    L, H = h.shape
+    W = w_hh.T if transposed else w_hh
+    product = torch.eye(H, dtype=h.dtype)
+    norms = []
+    for k in range(1, L + 1):
+        state = h[L - k]  # h_{L-k+1}, the output of the step that reads h_{L-k}
+        d = {
+            "1 - h^2": 1 - state**2,
+            "none": torch.ones_like(state),
+            "1 - h": 1 - state,
+        }[deriv]
+        step = d[:, None] * W if side == "left" else W * d[None, :]  # (H, H)
+        product = product @ step if order == "later first" else step @ product
+        norms.append(torch.linalg.matrix_norm(product, ord=norm))
+    norms = torch.stack(norms)  # (L,)
+    return norms.flip(0) if reverse else norms
+
+
+JACOBIAN_MISTAKES = [
+    Mistake(
+        "missing tanh' factor",
+        "each step's Jacobian is diag(1 - h_t^2) W_hh, not W_hh alone: the saturation of "
+        "tanh is half of the story.",
+        lambda h, w_hh: _jacobian_norms(h, w_hh, deriv="none"),
+    ),
+    Mistake(
+        "tanh' written as 1 - h",
+        "tanh'(a) = 1 - tanh(a)^2 = 1 - h_t ** 2.",
+        lambda h, w_hh: _jacobian_norms(h, w_hh, deriv="1 - h"),
+    ),
+    Mistake(
+        "tanh' factor on the wrong side",
+        "dh_t/dh_{t-1} scales the rows: diag(1 - h_t^2) @ W_hh, i.e. (1 - h_t**2)[:, None] "
+        "* w_hh, not w_hh * (1 - h_t**2).",
+        lambda h, w_hh: _jacobian_norms(h, w_hh, side="right"),
+    ),
+    Mistake(
+        "product in the wrong order",
+        "dh_L/dh_{L-k} = J_L J_{L-1} ... J_{L-k+1}: multiply each earlier step's Jacobian "
+        "on the right (product = product @ J), since the matrices do not commute.",
+        lambda h, w_hh: _jacobian_norms(h, w_hh, order="earlier first"),
+    ),
+    Mistake(
+        "transposed W_hh",
+        "h_t = tanh(... + h_{t-1} W_hh^T), so dh_t/dh_{t-1} = diag(1 - h_t^2) W_hh with "
+        "w_hh as torch stores it.",
+        lambda h, w_hh: _jacobian_norms(h, w_hh, transposed=True),
+    ),
+    Mistake(
+        "Frobenius norm instead of the spectral norm",
+        "use the largest singular value: torch.linalg.matrix_norm(J, ord=2).",
+        lambda h, w_hh: _jacobian_norms(h, w_hh, norm="fro"),
+    ),
+    Mistake(
+        "norms in reverse order",
+        "norms[k - 1] is for a distance of k steps: the first entry is one step back.",
+        lambda h, w_hh: _jacobian_norms(h, w_hh, reverse=True),
+    ),
+]
+
+
+def check_jacobian_norms(jacobian_norms) -> None:
+    """Exercise 6.1: ``jacobian_norms(h, w_hh)`` against the course's Jacobian products."""
+    __tracebackhide__ = True
+    verify(
+        "jacobian_norms",
+        jacobian_norms,
+        _jacobian_reference,
+        _jacobian_cases(),
+        [Output("jacobian_norms", "(L,)", ("distance index k-1 =",))],
+        JACOBIAN_MISTAKES,
+        hint="Start from the identity; for k = 1..L multiply on the right by "
+        "diag(1 - h[L-k]**2) @ w_hh and record torch.linalg.matrix_norm(P, ord=2).",
+    )
+    print("jacobian_norms: all checks passed")
+
+
+# ---------------------------------------------------------------------------
+# 6.2 clip_grad_norm_
+# ---------------------------------------------------------------------------
+
+
+def _clip_cases() -> list[Case]:
+    g = float64_generator(62)
+    cases = []
+    settings = [
+        ([(3, 4), (4,), (2,)], [2.0, 1.0, 0.05], 1.0),  # clipped; one small tensor
+        ([(2, 2), (3,), (1,)], [0.1, 0.1, 0.1], 5.0),  # already short: unchanged
+        ([(4, 3), (3,), (5,)], [1.0, 1.0, None], 2.0),  # a parameter without .grad
+        ([(1, 1), (6,), (2, 3)], [3.0, 0.5, 0.2], 0.5),
+    ]
+    for shapes, scales, max_norm in settings:
+        grads = [
+            None if s is None else randn(*shape, generator=g, scale=s)
+            for shape, s in zip(shapes, scales)
+        ]
+        sizes = {"shapes": [tuple(s) for s in shapes], "max_norm": max_norm}
+        if None in scales:
+            sizes["parameters[2].grad"] = None
+        cases.append(Case(sizes, {"grads": grads, "max_norm": max_norm}))
+    return cases
+
+
+def _clip_call(function, case: Case) -> Outcome:
+    """Give ``function`` fresh parameters with the case's gradients."""
+    parameters = []
+    for grad in case.args["grads"]:
+        shape = grad.shape if grad is not None else (2,)
+        p = torch.nn.Parameter(torch.ones(shape, dtype=torch.float64))
+        p.grad = None if grad is None else grad.clone()
+        parameters.append(p)
+    try:
+        total = function(parameters, case.args["max_norm"])
+    except Exception as error:  # a student's code may raise anything
+        return Outcome(error=error)
+    grads = [None if p.grad is None else p.grad.detach().clone() for p in parameters]
+    return Outcome(value=(total, *grads))
+
+
+def _reference_clip(parameters, max_norm):
+    return clipping.clip_grad_norm_(parameters, max_norm)
+
+
+def _clip(parameters, max_norm, per_tensor=False, clamp=False, always=False, after=False,
+          add_norms=False, skip_none=True, in_place=True):  # fmt: skip
+    """Clipping with switches that turn on the known mistakes."""
+    grads = [p.grad for p in parameters if p.grad is not None or not skip_none]
+    norms = torch.stack([g.norm() for g in grads])  # (number of gradients,)
+    total = norms.sum() if add_norms else torch.linalg.vector_norm(norms)
+    scale = max_norm / total if always else torch.clamp(max_norm / total, max=1.0)
+    for g, norm in zip(grads, norms):
+        if clamp:
+            g.clamp_(-max_norm, max_norm)
+        elif per_tensor:
+            g.mul_(torch.clamp(max_norm / norm, max=1.0))
+        elif in_place:
+            g.mul_(scale)
+    return total * scale if after else total
+
+
+CLIP_MISTAKES = [
+    Mistake(
+        "each gradient clipped on its own",
+        "the norm is global: the square root of the sum of every gradient's squared "
+        "entries, and all gradients are scaled by the same factor.",
+        lambda p, m: _clip(p, m, per_tensor=True),
+    ),
+    Mistake(
+        "values clamped instead of the norm",
+        "that is clip_grad_value_, which changes the direction; norm clipping multiplies "
+        "every gradient by max_norm / total_norm when total_norm > max_norm.",
+        lambda p, m: _clip(p, m, clamp=True),
+    ),
+    Mistake(
+        "always rescaled to max_norm",
+        "gradients whose total norm is already below max_norm stay as they are: scale "
+        "by min(1, max_norm / total_norm).",
+        lambda p, m: _clip(p, m, always=True),
+    ),
+    Mistake(
+        "norm returned after clipping",
+        "return the total norm *before* clipping, as torch does (it is what you log).",
+        lambda p, m: _clip(p, m, after=True),
+    ),
+    Mistake(
+        "norms added instead of squares",
+        "the global norm is sqrt(sum of squared per-tensor norms), not their sum.",
+        lambda p, m: _clip(p, m, add_norms=True),
+    ),
+    Mistake(
+        "parameters without a gradient not skipped",
+        "a parameter whose .grad is None (unused in the loss) has nothing to clip: skip it.",
+        lambda p, m: _clip(p, m, skip_none=False),
+    ),
+    Mistake(
+        "gradients left unchanged",
+        "scale each p.grad in place (p.grad.mul_(scale)), not p itself or a copy.",
+        lambda p, m: _clip(p, m, in_place=False),
+    ),
+]
+
+
+def check_clip_grad_norm_(clip_grad_norm_) -> None:
+    """Exercise 6.2: ``clip_grad_norm_(parameters, max_norm) -> total_norm``."""
+    __tracebackhide__ = True
+    verify(
+        "clip_grad_norm_",
+        clip_grad_norm_,
+        _reference_clip,
+        _clip_cases(),
+        [
+            Output("total norm"),
+            Output("parameters[0].grad", dims=("row", "column")),
+            Output("parameters[1].grad", dims=("entry",)),
+            Output("parameters[2].grad", dims=("row", "column")),
+        ],
+        CLIP_MISTAKES,
+        hint="total = sqrt(sum over gradients of (g**2).sum()); if total > max_norm, "
+        "multiply every gradient in place by max_norm / total; return total.",
+        call=_clip_call,
+    )
+    print("clip_grad_norm_: all checks passed")
+
+
+check_jacobian_norms.mistakes = JACOBIAN_MISTAKES
+check_clip_grad_norm_.mistakes = CLIP_MISTAKES
