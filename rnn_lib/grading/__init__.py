@@ -14,6 +14,7 @@ from rnn_lib.grading.backprop import (
 )
 from rnn_lib.grading.checking import CheckFailed
 from rnn_lib.grading.gradients import check_clip_grad_norm_, check_jacobian_norms
+from rnn_lib.grading.lstm import check_lstm_cell
 from rnn_lib.grading.recurrence import (
     check_bidirectional_rnn,
     check_rnn_layer,
@@ -40,4 +41,5 @@ __all__ = [
     "check_rnn_backward",
     "check_jacobian_norms",
     "check_clip_grad_norm_",
+    "check_lstm_cell",
 ]

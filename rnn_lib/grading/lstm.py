@@ -1,0 +1,127 @@
+"""Checks for the LSTM: exercise 8.1 (after chapter 8).
+
+- 8.1 ``lstm_cell``: one LSTM step with torch's gate order (i, f, g, o).
+
+The reference is :func:`rnn_lib.gated.lstm_step` (proven against
+``torch.nn.LSTM`` by its own tests).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from rnn_lib import gated
+from rnn_lib.grading.checking import (
+    Case,
+    Mistake,
+    Output,
+    float64_generator,
+    randn,
+    verify,
+)
+
+
+def _lstm_cases() -> list[Case]:
+    g = float64_generator(81)
+    cases = []
+    for N, H_in, H in [(1, 3, 2), (3, 4, 4), (2, 1, 3), (4, 5, 2)]:
+        args = {
+            "x": randn(N, H_in, generator=g),
+            "h": torch.tanh(randn(N, H, generator=g)),
+            "c": randn(N, H, generator=g),
+            "w_ih": randn(4 * H, H_in, generator=g, scale=H_in**-0.5),
+            "w_hh": randn(4 * H, H, generator=g, scale=H**-0.5),
+            "b_ih": randn(4 * H, generator=g, scale=0.5),
+            "b_hh": randn(4 * H, generator=g, scale=0.5),
+        }
+        cases.append(Case({"N": N, "H_in": H_in, "H_out": H}, args))
+    return cases
+
+
+def _lstm_reference(x, h, c, w_ih, w_hh, b_ih, b_hh):
+    return gated.lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh)
+
+
+def _lstm(x, h, c, w_ih, w_hh, b_ih, b_hh, order="ifgo", candidate=torch.tanh, forget=True,
+          keep=True, squash=True, recurrent=True, old_cell=False):  # fmt: skip
+    """An LSTM step with switches that turn on the known mistakes."""
+    gates = x @ w_ih.T + b_ih + b_hh  # (N, 4 H)
+    if recurrent:
+        gates = gates + h @ w_hh.T
+    block = dict(zip(order, gates.chunk(4, dim=1)))  # each (N, H)
+    i, f, o = (torch.sigmoid(block[name]) for name in "ifo")
+    cell_input = candidate(block["g"])
+    c_new = i * cell_input  # (N, H)
+    if keep:
+        c_new = c_new + (f * c if forget else c)
+    shown = c if old_cell else c_new
+    h_new = o * torch.tanh(shown) if squash else o * shown  # (N, H)
+    return h_new, c_new
+
+
+LSTM_MISTAKES = [
+    Mistake(
+        "gates in the order i, f, o, g",
+        "torch stacks the blocks of w_ih and w_hh as i, f, g, o: "
+        "i, f, g, o = gates.chunk(4, dim=1).",
+        lambda *args: _lstm(*args, order="ifog"),
+    ),
+    Mistake(
+        "gates in the order i, g, f, o",
+        "that is TensorFlow's order (i, j, f, o); torch's is i, f, g, o.",
+        lambda *args: _lstm(*args, order="igfo"),
+    ),
+    Mistake(
+        "sigmoid on the cell input g",
+        "g is the candidate content, squashed by tanh to (-1, 1); only i, f and o are gates "
+        "with a sigmoid.",
+        lambda *args: _lstm(*args, candidate=torch.sigmoid),
+    ),
+    Mistake(
+        "forget gate ignored",
+        "the old cell state passes through the forget gate: c_new = f * c + i * g.",
+        lambda *args: _lstm(*args, forget=False),
+    ),
+    Mistake(
+        "old cell state dropped",
+        "the cell state carries memory: c_new = f * c + i * g, not i * g.",
+        lambda *args: _lstm(*args, keep=False),
+    ),
+    Mistake(
+        "no tanh on the new cell state",
+        "h_new = o * tanh(c_new): the cell state is unbounded, the output is squashed.",
+        lambda *args: _lstm(*args, squash=False),
+    ),
+    Mistake(
+        "missing recurrent term",
+        "every gate reads the previous state too: add h @ w_hh.T (and b_hh).",
+        lambda *args: _lstm(*args, recurrent=False),
+    ),
+    Mistake(
+        "h_new from the old cell state",
+        "compute c_new first, then h_new = o * tanh(c_new).",
+        lambda *args: _lstm(*args, old_cell=True),
+    ),
+]
+
+
+def check_lstm_cell(lstm_cell) -> None:
+    """Exercise 8.1: ``lstm_cell(x, h, c, w_ih, w_hh, b_ih, b_hh) -> (h_new, c_new)``."""
+    __tracebackhide__ = True
+    verify(
+        "lstm_cell",
+        lstm_cell,
+        _lstm_reference,
+        _lstm_cases(),
+        [
+            Output("h_new", "(N, H_out)", ("batch row", "unit")),
+            Output("c_new", "(N, H_out)", ("batch row", "unit")),
+        ],  # fmt: skip
+        LSTM_MISTAKES,
+        hint="gates = x @ w_ih.T + b_ih + h @ w_hh.T + b_hh; i, f, g, o = gates.chunk(4, 1); "
+        "c_new = sigmoid(f) * c + sigmoid(i) * tanh(g); h_new = sigmoid(o) * tanh(c_new).",
+    )
+    print("lstm_cell: all checks passed")
+
+
+check_lstm_cell.mistakes = LSTM_MISTAKES
