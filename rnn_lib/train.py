@@ -79,15 +79,20 @@ def _loss(
 
 @torch.no_grad()
 def evaluate(
-    model: CharRNN, ids: torch.Tensor, batch_size: int = 16, seq_len: int = 256
+    model: CharRNN,
+    ids: torch.Tensor,
+    batch_size: int = 16,
+    seq_len: int = 256,
+    carry_state: bool = True,
 ) -> float:
     """The mean cross-entropy per character of ``model`` on ``ids``, in nats.
 
     The text runs as ``batch_size`` streams (fewer if the text is short: a
-    stream has at least 1,000 characters, or the whole text) with the state
-    carried from chunk to chunk, so every character but each
-    stream's first is predicted from all the text before it in its stream.
-    ``seq_len`` changes only the speed, not the result. ``exp`` of the result
+    stream has at least 1,000 characters, or the whole text) in chunks of
+    ``seq_len``. With ``carry_state`` every character but each stream's first
+    is predicted from all the text before it in its stream, and ``seq_len``
+    changes only the speed; without it, every chunk starts from zeros and
+    sees at most ``seq_len - 1`` characters of context. ``exp`` of the result
     is the perplexity.
 
     Inputs:
@@ -102,7 +107,7 @@ def evaluate(
     model.eval()
     total, count, h = 0.0, 0, None
     for x, y in TextStreams(ids.to(device), batch_size, seq_len):
-        logits, h = model(x, h)  # (L, N, V)
+        logits, h = model(x, h if carry_state else None)  # (L, N, V)
         total += _loss(logits, y, reduction="sum").item()
         count += y.numel()
     model.train(was_training)
@@ -325,7 +330,15 @@ def _read_text(corpus: str | None, text_file: str | None) -> str:
     return text
 
 
+def _set_threads(threads: int | None) -> None:
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"threads must be a positive int, got {threads}")
+        torch.set_num_threads(threads)
+
+
 def _command_train(args: argparse.Namespace) -> None:
+    _set_threads(args.threads)
     seed_everything(args.seed)
     text = _read_text(args.corpus, args.text)
     vocab = Vocabulary.from_text(text)
@@ -398,6 +411,15 @@ def _command_sample(args: argparse.Namespace) -> None:
     print(generate(model, vocab, prime, args.length, args.temperature, seed=args.seed))
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default, unless it has none worth showing."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m rnn_lib.train",
@@ -409,12 +431,11 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    defaults = argparse.ArgumentDefaultsHelpFormatter
 
     p = commands.add_parser(
         "train",
         help="train a model and save a checkpoint",
-        formatter_class=defaults,
+        formatter_class=_HelpFormatter,
         description="Train a CharRNN with truncated BPTT and save a checkpoint. "
         "The last --val-fraction of the text is held out for validation.",
     )
@@ -441,10 +462,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     budget.add_argument("--steps", type=int, help="number of updates")
     arch = p.add_argument_group("model")
-    arch.add_argument("--embedding-dim", type=int, default=64)
-    arch.add_argument("--hidden-size", type=int, default=256)
-    arch.add_argument("--num-layers", type=int, default=1)
-    arch.add_argument("--dropout", type=float, default=0.0)
+    arch.add_argument(
+        "--embedding-dim", type=int, default=64, help="E, numbers per character"
+    )
+    arch.add_argument(
+        "--hidden-size", type=int, default=256, help="H_out, the state size"
+    )
+    arch.add_argument("--num-layers", type=int, default=1, help="stacked RNN layers")
+    arch.add_argument(
+        "--dropout", type=float, default=0.0, help="between stacked layers"
+    )
     opt = p.add_argument_group("optimisation")
     opt.add_argument("--batch-size", type=int, default=128, help="parallel streams N")
     opt.add_argument("--seq-len", type=int, default=32, help="truncated-BPTT length L")
@@ -454,7 +481,9 @@ def _parser() -> argparse.ArgumentParser:
         default=3e-3,
         help="initial learning rate (cosine decay to lr/10)",
     )
-    opt.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
+    opt.add_argument(
+        "--optimizer", choices=OPTIMIZERS, default="adam", help="sgd: plain SGD"
+    )
     opt.add_argument(
         "--clip",
         type=float,
@@ -468,19 +497,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--eval-every", type=int, help="validate every this many steps")
     p.add_argument("--out", default="charrnn.pt", help="checkpoint file to write")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seeds every generator")
     p.add_argument("--device", help="cpu, cuda, ... (default: CUDA when present)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads for torch (default: torch's choice, one per core); "
+        "1 is much faster when other programs compete for the cores",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_command_train)
 
     p = commands.add_parser(
         "evaluate",
         help="validation loss and perplexity of a checkpoint",
-        formatter_class=defaults,
+        formatter_class=_HelpFormatter,
         description="Measure a checkpoint on the validation part of the text it was trained on "
         "(or of another corpus with the same characters).",
     )
-    p.add_argument("checkpoint")
+    p.add_argument("checkpoint", help="a file written by the train command")
     source = p.add_mutually_exclusive_group()
     source.add_argument(
         "--corpus", choices=sorted(CORPORA), help="default: the checkpoint's"
@@ -495,10 +530,10 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "sample",
         help="write text with a checkpoint",
-        formatter_class=defaults,
+        formatter_class=_HelpFormatter,
         description="Print the prime followed by sampled characters.",
     )
-    p.add_argument("checkpoint")
+    p.add_argument("checkpoint", help="a file written by the train command")
     p.add_argument(
         "--prime",
         default=r"\n",

@@ -83,6 +83,19 @@ def test_evaluate_with_one_stream_is_one_pass_over_the_text():
     assert evaluate(model, ids, batch_size=1, seq_len=7) == pytest.approx(expected)
 
 
+def test_evaluate_without_carrying_restarts_every_chunk():
+    model = small_model().double()
+    ids = IDS[:101]
+    chunks = [ids[i : i + 11] for i in range(0, 100, 10)]  # 10 inputs + 1 target
+    total = sum(
+        F.cross_entropy(model(c[:-1, None])[0][:, 0], c[1:], reduction="sum").item()
+        for c in chunks
+    )
+    got = evaluate(model, ids, batch_size=1, seq_len=10, carry_state=False)
+    assert got == pytest.approx(total / 100)
+    assert got != pytest.approx(evaluate(model, ids, batch_size=1, seq_len=10))
+
+
 def test_training_learns_a_repetitive_text():
     model = small_model(hidden_size=32)
     history = quiet_train(
