@@ -8,6 +8,7 @@ here rather than defining its own. Every function returns the matplotlib
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 
 from rnn_lib import clipping, diagnostics, init
@@ -879,4 +880,61 @@ def plot_truncated_bptt(curves: dict, chunk: int):
     ax.set_xlabel("input step $t$")
     ax.set_ylabel(r"$\|d\mathcal{L} / d x_t\|$")
     ax.legend(fontsize=8, loc="upper left")
+    return fig
+
+
+def plot_lm_curves(histories: dict, baseline: float, *, smooth: int = 20, ax=None):
+    """Loss curves of character-level language models (chapter 7).
+
+    Args:
+        histories: label -> :class:`rnn_lib.train.History`; the training loss
+            is drawn as a running mean over ``smooth`` steps, the validation
+            loss as markers.
+        baseline: the unigram model's validation loss, drawn as a dashed line.
+        ax: axes to draw on (a new figure if None).
+
+    The right-hand axis reads the same curves as perplexity, ``exp(loss)``.
+    """
+    if ax is None:
+        fig, ax = new_figure(width=7.0, height=4.0)
+    else:
+        fig = ax.figure
+    palette = [COLOURS["rnn"], COLOURS["lstm"], COLOURS["gru"], COLOURS["torch"]]
+    for colour, (label, history) in zip(palette, histories.items()):
+        loss = torch.tensor(history.train_loss)
+        k = max(1, min(smooth, len(loss)))
+        running = loss.unfold(0, k, 1).mean(1)  # (steps - k + 1,)
+        ax.plot(range(k, len(loss) + 1), running, color=colour, alpha=0.45, lw=1)
+        ax.plot(history.val_step, history.val_loss, "o-", color=colour, label=f"{label}: validation")
+    ax.axhline(baseline, ls="--", color=COLOURS["baseline"], label="unigram baseline")
+    ax.plot([], [], color="0.4", alpha=0.45, lw=1, label=f"training (mean of {smooth} steps)")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("cross-entropy (nats per character)")
+    perplexity = ax.secondary_yaxis(
+        "right", functions=(np.exp, lambda ppl: np.log(np.maximum(ppl, 1e-300)))
+    )
+    perplexity.set_ylabel("perplexity")
+    ax.legend(frameon=False)
+    return fig
+
+
+def plot_temperatures(logits: torch.Tensor, chars: list, temperatures, *, top: int = 10):
+    """The next-character distribution ``softmax(logits / T)`` at several T (chapter 7).
+
+    Args:
+        logits: (V,), the model's scores for the next character.
+        chars: the V characters, in id order.
+        temperatures: the values of T, one panel each.
+        top: how many of the most likely characters (at T = 1) to show.
+    """
+    order = logits.argsort(descending=True)[:top]  # (top,)
+    labels = [repr(chars[i])[1:-1] for i in order.tolist()]
+    fig, axes = new_figure(ncols=len(temperatures), width=3.2, height=2.8, sharey=True)
+    for ax, temperature in zip(axes, temperatures):
+        probs = torch.softmax(logits.double() / temperature, dim=-1)[order]  # (top,)
+        ax.bar(range(top), probs, color=COLOURS["rnn"])
+        ax.set_xticks(range(top), labels, fontfamily="monospace")
+        ax.set_title(f"T = {temperature}")
+        ax.set_xlabel("next character")
+    axes[0].set_ylabel("probability")
     return fig
