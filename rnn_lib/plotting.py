@@ -904,7 +904,7 @@ def plot_lm_curves(histories: dict, baseline: float, *, smooth: int = 20, ax=Non
         loss = torch.tensor(history.train_loss)
         k = max(1, min(smooth, len(loss)))
         running = loss.unfold(0, k, 1).mean(1)  # (steps - k + 1,)
-        ax.plot(range(k, len(loss) + 1), running, color=colour, alpha=0.45, lw=1)
+        ax.plot(range(k, len(loss) + 1), running.tolist(), color=colour, alpha=0.45, lw=1)
         ax.plot(history.val_step, history.val_loss, "o-", color=colour, label=f"{label}: validation")
     ax.axhline(baseline, ls="--", color=COLOURS["baseline"], label="unigram baseline")
     ax.plot([], [], color="0.4", alpha=0.45, lw=1, label=f"training (mean of {smooth} steps)")
@@ -932,7 +932,7 @@ def plot_temperatures(logits: torch.Tensor, chars: list, temperatures, *, top: i
     fig, axes = new_figure(ncols=len(temperatures), width=3.2, height=2.8, sharey=True)
     for ax, temperature in zip(axes, temperatures):
         probs = torch.softmax(logits.double() / temperature, dim=-1)[order]  # (top,)
-        ax.bar(range(top), probs, color=COLOURS["rnn"])
+        ax.bar(range(top), probs.tolist(), color=COLOURS["rnn"])
         ax.set_xticks(range(top), labels, fontfamily="monospace")
         ax.set_title(f"T = {temperature}")
         ax.set_xlabel("next character")
