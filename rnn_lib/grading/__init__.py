@@ -12,6 +12,12 @@ from rnn_lib.grading.backprop import (
     check_rnn_backward,
     check_rnn_step_backward,
 )
+from rnn_lib.grading.char_model import (
+    check_char_model,
+    check_next_char_probabilities,
+    check_sequence_loss,
+    check_train_step,
+)
 from rnn_lib.grading.checking import CheckFailed
 from rnn_lib.grading.gradients import check_clip_grad_norm_, check_jacobian_norms
 from rnn_lib.grading.lstm import check_lstm_cell
@@ -41,5 +47,9 @@ __all__ = [
     "check_rnn_backward",
     "check_jacobian_norms",
     "check_clip_grad_norm_",
+    "check_sequence_loss",
+    "check_next_char_probabilities",
+    "check_train_step",
+    "check_char_model",
     "check_lstm_cell",
 ]

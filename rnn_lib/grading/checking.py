@@ -278,6 +278,14 @@ def describe_difference(
     return ""
 
 
+def not_written(name: str, error: NotImplementedError) -> CheckFailed:
+    """The feedback for a stub that still raises NotImplementedError."""
+    return CheckFailed(
+        f"{name} is not written yet ({error}): replace the raise between "
+        "### BEGIN SOLUTION and ### END SOLUTION with your code."
+    )
+
+
 def verify(
     name: str,
     student: Callable,
@@ -309,10 +317,7 @@ def verify(
     problem = ""
     for case, got in zip(cases, answers):
         if isinstance(got.error, NotImplementedError):
-            raise CheckFailed(
-                f"{name} is not written yet ({got.error}): replace the raise between "
-                "### BEGIN SOLUTION and ### END SOLUTION with your code."
-            )
+            raise not_written(name, got.error)
         expected = call(reference, case)
         if expected.error is not None:  # the reference never fails on a case
             raise expected.error
