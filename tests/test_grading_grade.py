@@ -13,6 +13,7 @@ import nbformat
 import pytest
 from test_grading_release import ROOT, SOLUTIONS
 
+from rnn_lib.grading.__main__ import main
 from rnn_lib.grading.execute import TRUNCATED, run_isolated
 from rnn_lib.grading.grade import grade
 from rnn_lib.grading.notebooks import GRADER_TAG, notebook_regions
@@ -97,7 +98,7 @@ def test_grade_writes_the_expected_csv(tmp_path):
         out,
         cell_timeout=5,
         timeout=30,
-        memory_mb=6144,
+        memory_mb=3072,
         log=lambda _: None,
     )
     with open(out, newline="", encoding="utf-8") as file:
@@ -124,7 +125,7 @@ def test_run_isolated_caps_outputs_and_stops_at_the_overall_timeout():
         nbformat.v4.new_code_cell("import time\ntime.sleep(600)"),
     ]
     report = run_isolated(
-        nb, cell_timeout=600, timeout=15, memory_mb=6144, output_cap=20_000
+        nb, cell_timeout=600, timeout=15, memory_mb=3072, output_cap=20_000
     )
     assert report["failure"] == "timeout"
     outputs = (
@@ -132,3 +133,22 @@ def test_run_isolated_caps_outputs_and_stops_at_the_overall_timeout():
     )  # what ran before the limit comes back
     assert 20_000 < sum(len(o.get("text", "")) for o in outputs) < 25_000
     assert outputs[-1]["text"] == TRUNCATED
+
+
+def test_the_grade_command_takes_folders_and_writes_the_csv(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.ipynb").write_text("not json", encoding="utf-8")
+    nbformat.write(nbformat.v4.new_notebook(), folder / "b.ipynb")
+    out = tmp_path / "grades.csv"
+    assert (
+        main(["grade", str(folder), "--out", str(out), "--solutions", str(SOLUTIONS)])
+        == 0
+    )
+    with open(out, newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    assert [(r["submission"], r["status"]) for r in rows] == [
+        (str(folder / "a.ipynb"), "invalid"),
+        (str(folder / "b.ipynb"), "invalid"),
+    ]
+    assert "wrote" in capsys.readouterr().out

@@ -49,7 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, default=600, help="seconds per submission (600)"
     )
     gra.add_argument(
-        "--memory-mb", type=int, default=4096, help="address space per run (4096)"
+        "--memory-mb",
+        type=int,
+        default=4096,
+        help="memory (heap and tensors) per run, MB (4096)",
     )
     args = parser.parse_args(argv)
     if args.command == "release":

@@ -1,8 +1,8 @@
 """Run one notebook in a fresh kernel, in a child process with limits.
 
 Used by ``grade`` (the Exercises part of the book). :func:`run_isolated`
-starts ``python -m rnn_lib.grading.execute IN OUT`` in a new session with an
-address-space limit (``RLIMIT_AS``) and a CPU-time limit (``RLIMIT_CPU``),
+starts ``python -m rnn_lib.grading.execute IN OUT`` in a new session with a
+memory limit (``RLIMIT_DATA``) and a CPU-time limit (``RLIMIT_CPU``),
 both inherited by the kernel it starts. The child executes every cell with a
 per-cell timeout (a timed-out cell is interrupted and the next one runs),
 keeps at most ``output_cap`` bytes of output per cell, and writes the executed
@@ -145,8 +145,15 @@ def run_isolated(
     cpu = int(timeout) + 30
 
     def limits() -> None:  # runs in the child before exec, inherited by the kernel
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        # RLIMIT_DATA counts the heap and private writable mappings (every tensor),
+        # not address space merely reserved (thread stacks, malloc arenas), which
+        # grows with the number of cores.
+        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+
+    # One thread per kernel: the checks use small tensors, submissions run one
+    # after another, and the CPU limit then means the same on every machine.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
     with tempfile.TemporaryDirectory(prefix="rnn-grade-") as folder:
         source, target, log = (
@@ -162,7 +169,7 @@ def run_isolated(
         with open(log, "wb") as stderr:
             child = subprocess.Popen(
                 command, stdout=subprocess.DEVNULL, stderr=stderr,
-                preexec_fn=limits, start_new_session=True,
+                preexec_fn=limits, start_new_session=True, env=env,
             )  # fmt: skip
             try:
                 child.wait(timeout=timeout)
