@@ -1,7 +1,8 @@
 """A character-level language model, its baseline and its sampler (chapter 7).
 
 :class:`CharRNN` reads characters as ids, embeds them, runs them through
-:class:`rnn_lib.RNN` and turns every hidden state into scores (logits) for the
+:class:`rnn_lib.RNN` (or, from chapter 8, :class:`rnn_lib.LSTM` or
+:class:`rnn_lib.GRU`) and turns every hidden state into scores (logits) for the
 next character. :func:`unigram_cross_entropy` is the baseline that any model
 must beat: it predicts every character from its frequency alone, ignoring the
 context. :func:`generate` writes text with a trained model, one character at a
@@ -14,7 +15,10 @@ import torch
 from torch import nn
 
 from rnn_lib.data.text import Vocabulary
+from rnn_lib.gated import GRU, LSTM
 from rnn_lib.rnn import RNN
+
+CELLS = ("rnn", "lstm", "gru")
 
 
 class CharRNN(nn.Module):
@@ -29,20 +33,27 @@ class CharRNN(nn.Module):
         embedding_dim: E, the size of each character's learned vector.
         hidden_size: H_out, the size of the recurrent state.
         num_layers: stacked recurrent layers.
-        nonlinearity: ``'tanh'`` or ``'relu'``.
+        nonlinearity: ``'tanh'`` or ``'relu'``, for ``cell='rnn'`` only.
         dropout: dropout on the outputs of every recurrent layer but the last.
+        cell: ``'rnn'`` (:class:`rnn_lib.RNN`), ``'lstm'``
+            (:class:`rnn_lib.LSTM`) or ``'gru'`` (:class:`rnn_lib.GRU`).
 
     Inputs: input, h_0
         input: (L, N), character ids (int64).
-        h_0: (num_layers, N, H_out), or None for zeros.
+        h_0: (S * num_layers, N, H_out), or None for zeros.
 
     Outputs: logits, h_n
         logits: (L, N, V), unnormalised scores for the next character.
-        h_n: (num_layers, N, H_out), the state after the last character.
+        h_n: (S * num_layers, N, H_out), the state after the last character.
+
+    The state is one tensor whatever the cell, so that the training loop and
+    the sampler can carry it without knowing the cell: S = 1 for an RNN or a
+    GRU; for an LSTM, S = 2 and the state is ``h`` and ``c`` stacked,
+    ``torch.cat([h_n, c_n])``.
 
     Attributes:
         embedding: ``nn.Embedding(V, E)``.
-        rnn: ``rnn_lib.RNN(E, H_out, num_layers)``, time-major.
+        rnn: ``rnn_lib.RNN(E, H_out, num_layers)`` (or LSTM, GRU), time-major.
         head: ``nn.Linear(H_out, V)``.
     """
 
@@ -54,8 +65,16 @@ class CharRNN(nn.Module):
         num_layers: int = 1,
         nonlinearity: str = "tanh",
         dropout: float = 0.0,
+        cell: str = "rnn",
     ):
         super().__init__()
+        if cell not in CELLS:
+            raise ValueError(f"cell must be 'rnn', 'lstm' or 'gru', got {cell!r}")
+        if cell != "rnn" and nonlinearity != "tanh":
+            raise ValueError(
+                f"nonlinearity applies to cell='rnn' only, got {nonlinearity!r} "
+                f"with cell={cell!r}"
+            )
         if (
             isinstance(vocab_size, bool)
             or not isinstance(vocab_size, int)
@@ -69,15 +88,20 @@ class CharRNN(nn.Module):
             "num_layers": num_layers,
             "nonlinearity": nonlinearity,
             "dropout": dropout,
+            "cell": cell,
         }
         self.embedding = nn.Embedding(vocab_size, embedding_dim)
-        self.rnn = RNN(
-            embedding_dim,
-            hidden_size,
-            num_layers,
-            nonlinearity=nonlinearity,
-            dropout=dropout,
-        )
+        if cell == "rnn":
+            self.rnn = RNN(
+                embedding_dim,
+                hidden_size,
+                num_layers,
+                nonlinearity=nonlinearity,
+                dropout=dropout,
+            )
+        else:
+            gated = LSTM if cell == "lstm" else GRU
+            self.rnn = gated(embedding_dim, hidden_size, num_layers, dropout=dropout)
         self.head = nn.Linear(hidden_size, vocab_size)
 
     def forward(
@@ -88,7 +112,12 @@ class CharRNN(nn.Module):
                 f"expected input of shape (L, N), got {tuple(input.shape)}"
             )
         x = self.embedding(input)  # (L, N, E)
-        output, h_n = self.rnn(x, h_0)  # (L, N, H_out), (num_layers, N, H_out)
+        if isinstance(self.rnn, LSTM):
+            state = None if h_0 is None else tuple(h_0.chunk(2))  # (h_0, c_0)
+            output, (h_n, c_n) = self.rnn(x, state)  # (L, N, H_out)
+            h_n = torch.cat([h_n, c_n])  # (2 * num_layers, N, H_out)
+        else:
+            output, h_n = self.rnn(x, h_0)  # (L, N, H_out), (num_layers, N, H_out)
         return self.head(output), h_n  # (L, N, V)
 
 

@@ -64,11 +64,45 @@ def test_charrnn_records_its_architecture():
         "num_layers": 2,
         "nonlinearity": "tanh",
         "dropout": 0.1,
+        "cell": "rnn",
     }
     assert CharRNN(**model.config).state_dict().keys() == model.state_dict().keys()
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_charrnn_gated_cells_match_torch_layers(cell):
+    # An LSTM's state travels as one tensor: h and c stacked, (2 * layers, N, H).
+    model = small_model(num_layers=2, cell=cell).double()
+    assert model.config["cell"] == cell
+    rnn = (nn.LSTM if cell == "lstm" else nn.GRU)(5, 7, 2).double()
+    rnn.load_state_dict(model.rnn.state_dict())
+    x = torch.randint(len(VOCAB), (6, 3))
+    S = 2 if cell == "lstm" else 1
+    h_0 = torch.randn(S * 2, 3, 7, dtype=torch.float64)
+    logits, h_n = model(x, h_0)
+    state = tuple(h_0.chunk(2)) if cell == "lstm" else h_0
+    expected_out, expected_state = rnn(model.embedding(x), state)
+    if cell == "lstm":
+        expected_state = torch.cat(expected_state)
+    assert h_n.shape == (S * 2, 3, 7)
+    torch.testing.assert_close(logits, model.head(expected_out))
+    torch.testing.assert_close(h_n, expected_state)
+    # carried in two chunks as in one, as the training loop does
+    first, h = model(x[:4])
+    second, h = model(x[4:], h)
+    torch.testing.assert_close(torch.cat([first, second]), model(x)[0])
+
+
 def test_charrnn_rejects_bad_input():
+    with pytest.raises(
+        ValueError, match="cell must be 'rnn', 'lstm' or 'gru', got 'tcn'"
+    ):
+        CharRNN(10, cell="tcn")
+    with pytest.raises(
+        ValueError,
+        match="nonlinearity applies to cell='rnn' only, got 'relu' with cell='gru'",
+    ):
+        CharRNN(10, cell="gru", nonlinearity="relu")
     with pytest.raises(ValueError, match="vocab_size must be a positive int, got 0"):
         CharRNN(0)
     with pytest.raises(
