@@ -103,7 +103,7 @@ def step_clips_late(model, optimizer, input, target, h, max_norm):
     loss.backward()
     optimizer.step()
     torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-    return float(loss), h_n.detach()
+    return loss.item(), h_n.detach()
 
 
 @mutant("train_step", "gradients not clipped before the step")
