@@ -254,7 +254,15 @@ def test_checkpoint_rejects_a_mismatched_vocabulary_and_other_files(tmp_path):
 # --- the command line --------------------------------------------------------------
 
 
-def test_command_line_trains_evaluates_and_samples(tmp_path, capsys):
+@pytest.fixture
+def keep_threads():
+    """The train command sets torch's thread count; put it back afterwards."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_command_line_trains_evaluates_and_samples(tmp_path, capsys, keep_threads):
     corpus = tmp_path / "cats.txt"
     corpus.write_text(TEXT, encoding="utf-8")
     ckpt = tmp_path / "cats.pt"
@@ -263,6 +271,7 @@ def test_command_line_trains_evaluates_and_samples(tmp_path, capsys):
           "--device", "cpu"])  # fmt: skip
     out = capsys.readouterr().out
     assert "3 steps in" in out and "unigram baseline" in out and f"saved {ckpt}" in out
+    assert torch.get_num_threads() == 1  # the default of --threads
     main(["evaluate", str(ckpt), "--device", "cpu"])
     assert "validation loss on the last 10% (48 characters)" in capsys.readouterr().out
     main(["sample", str(ckpt), "--prime", r"the\n", "--length", "20", "--seed", "0",
@@ -271,11 +280,15 @@ def test_command_line_trains_evaluates_and_samples(tmp_path, capsys):
     assert sample.startswith("the\n") and len(sample) == 4 + 20 + 1  # print's newline
 
 
-def test_command_line_reports_an_empty_corpus(tmp_path):
+def test_command_line_reports_an_empty_corpus(tmp_path, keep_threads):
     empty = tmp_path / "empty.txt"
     empty.write_text("", encoding="utf-8")
     with pytest.raises(SystemExit, match=f"error: the corpus '{empty}' is empty"):
         main(["train", "--text", str(empty), "--steps", "1", "--quiet"])
+    with pytest.raises(
+        SystemExit, match="error: threads must be a positive int, got 0"
+    ):
+        main(["train", "--steps", "1", "--quiet", "--threads", "0"])
 
 
 def test_command_line_help(capsys):
