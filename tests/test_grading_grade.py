@@ -15,7 +15,7 @@ from test_grading_release import ROOT, SOLUTIONS
 
 from rnn_lib.grading.__main__ import main
 from rnn_lib.grading.execute import TRUNCATED, run_isolated
-from rnn_lib.grading.grade import grade
+from rnn_lib.grading.grade import grade, grade_one, pristine_exercises
 from rnn_lib.grading.notebooks import GRADER_TAG, notebook_regions
 
 NAME = "03_rnn_step"
@@ -152,3 +152,30 @@ def test_the_grade_command_takes_folders_and_writes_the_csv(tmp_path, capsys):
         (str(folder / "b.ipynb"), "invalid"),
     ]
     assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{}",
+        "[1, 2]",
+        '{"cells": 5, "nbformat": 4, "nbformat_minor": 5, "metadata": {}}',
+        '{"cells": [{"cell_type": "code"}], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}',
+        '{"cells": [{"cell_type": "code", "source": 7, "metadata": {}, "outputs": []}],'
+        ' "nbformat": 4, "nbformat_minor": 5, "metadata": {"rnn_grading": "x"}}',
+    ],
+)
+def test_malformed_notebooks_are_invalid_not_fatal(tmp_path, text):
+    path = tmp_path / f"{NAME}.ipynb"
+    path.write_text(text, encoding="utf-8")
+    result = grade_one(path, pristine_exercises(SOLUTIONS), 5, 30, 3072)
+    assert (result.status, result.total) == ("invalid", 0)
+    assert result.feedback.startswith("not a notebook")
+
+
+def test_binary_garbage_is_invalid(tmp_path):
+    path = tmp_path / f"{NAME}.ipynb"
+    path.write_bytes(bytes(range(256)))
+    assert (
+        grade_one(path, pristine_exercises(SOLUTIONS), 5, 30, 3072).status == "invalid"
+    )

@@ -81,7 +81,8 @@ def _error(cell) -> str:
 
 def identify(nb, path: Path, names: list[str]) -> str:
     """The exercise a submission answers: its metadata, else its file name."""
-    name = nb.metadata.get(METADATA_KEY, {}).get("exercise", "")
+    info = nb.metadata.get(METADATA_KEY)
+    name = info.get("exercise", "") if isinstance(info, dict) else ""
     if name in names:
         return name
     matches = [candidate for candidate in names if candidate in path.name]
@@ -145,11 +146,12 @@ def grade_one(
     """Grade one submission against the student versions in ``pristine``."""
     try:
         nb = nbformat.read(path, as_version=4)
-    except Exception as error:  # not JSON, not a notebook, unreadable, ...
+        name = identify(nb, path, sorted(pristine))
+        submitted = notebook_regions(nb, strict=False)
+    except Exception as error:  # not JSON, not a notebook, cells of the wrong type, ...
         return Result(
             str(path), "", "invalid", {}, 0.0, _short(f"not a notebook: {error}")
         )
-    name = identify(nb, path, sorted(pristine))
     if not name:
         known = ", ".join(sorted(pristine))
         return Result(
@@ -157,7 +159,7 @@ def grade_one(
         )
     student = pristine[name]
     max_points = sum(value for _, _, value in grader_cells(student))
-    filled, missing = fill_notebook(student, notebook_regions(nb, strict=False))
+    filled, missing = fill_notebook(student, submitted)
     report = run_isolated(filled, cell_timeout, timeout, memory_mb)
     status, points, feedback = score(student, report, missing)
     return Result(str(path), name, status, points, max_points, feedback)
