@@ -63,6 +63,11 @@ class History:
     def seconds(self) -> float:
         return self.train_seconds[-1] if self.train_seconds else 0.0
 
+    @property
+    def val_perplexity(self) -> list[float]:
+        """``exp`` of each validation loss."""
+        return [math.exp(loss) for loss in self.val_loss]
+
 
 def _device_of(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device

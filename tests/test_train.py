@@ -103,6 +103,7 @@ def test_training_learns_a_repetitive_text():
     )
     assert history.steps == 150 and len(history.train_seconds) == 150
     assert history.val_step == [50, 100, 150]
+    assert history.val_perplexity == [math.exp(loss) for loss in history.val_loss]
     assert history.val_loss[-1] < 0.3 < math.log(len(VOCAB))
     assert history.val_loss[-1] == pytest.approx(evaluate(model, IDS[400:]))
 
