@@ -592,12 +592,14 @@ def plot_memory_results(
     ax.axhline(1.0, color=COLOURS["baseline"], linestyle="--", linewidth=1)
     ax.annotate("trivial predictor", (lengths[0], 1.0), xytext=(0, 4),
                 textcoords="offset points", fontsize=8, color=COLOURS["baseline"])
-    ax.axhspan(0, threshold, color=COLOURS["gru"], alpha=0.12, linewidth=0)
     ax.annotate("success", (lengths[0], threshold), xytext=(0, -11),
                 textcoords="offset points", fontsize=8, color=COLOURS["gru"])
     ax.set_xscale("log", base=2)
     ax.set_xticks(list(lengths), [str(v) for v in lengths])
     ax.set_yscale("log")
+    bottom = ax.get_ylim()[0]  # shade down to the data, not to 0 (which log scale cannot show)
+    ax.axhspan(bottom, threshold, color=COLOURS["gru"], alpha=0.12, linewidth=0)
+    ax.set_ylim(bottom=bottom)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("test MSE / trivial MSE")
     ax.legend(fontsize=8)
@@ -937,4 +939,80 @@ def plot_temperatures(logits: torch.Tensor, chars: list, temperatures, *, top: i
         ax.set_title(f"T = {temperature}")
         ax.set_xlabel("next character")
     axes[0].set_ylabel("probability")
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Chapter 8: gated recurrent networks
+
+
+def _model_colour(label: str, index: int) -> str:
+    """The course's colour for a label that starts with RNN, LSTM or GRU."""
+    return COLOURS.get(label.split()[0].lower(), _SEQUENTIAL[index % len(_SEQUENTIAL)])
+
+
+def plot_gradient_norm_panels(panels: dict, *, xlabel: str = "step $t$"):
+    """``||dL/d state_t||`` against t, one panel per stage, one line per model.
+
+    Args:
+        panels: ``{title: {label: norms}}``, each ``norms`` ``(L + 1, N)`` as
+            returned by :func:`rnn_lib.diagnostics.gradient_norms_through_time`;
+            the line is the median over the batch, the band spans the middle
+            half. A label starting with RNN, LSTM or GRU gets that model's
+            colour. The panels share the y axis.
+        xlabel: the x axis' label.
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    if not panels:
+        raise ValueError("panels must hold at least one panel, got none")
+    fig, axes = new_figure(ncols=len(panels), width=4.2, height=3.4, sharey=True, squeeze=False)
+    for ax, (title, curves) in zip(axes[0], panels.items()):
+        for k, (label, norms) in enumerate(curves.items()):
+            colour = _model_colour(label, k)
+            q = torch.quantile(norms.detach().double().cpu(), torch.tensor([0.25, 0.5, 0.75], dtype=torch.float64), dim=1)
+            steps = np.arange(norms.shape[0])
+            ax.plot(steps, q[1].numpy(), color=colour, label=label)
+            ax.fill_between(steps, q[0].numpy(), q[2].numpy(), color=colour, alpha=0.2, linewidth=0)
+        ax.set_yscale("log")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel(xlabel)
+    axes[0, 0].set_ylabel(r"median $\|\partial \mathcal{L} / \partial\, \mathrm{state}_t\|$")
+    axes[0, -1].legend(fontsize=8)
+    return fig
+
+
+def plot_forget_gate_products(products: dict, *, highlight: int = 1):
+    """The LSTM's cell path: ``prod_{k=t+1}^{T} f_k`` against the distance ``T - t``.
+
+    Args:
+        products: ``{title: P}``, one panel each, with ``P`` of shape
+            ``(T + 1, N, H)``: ``P[t, n, j]`` is the product of unit j's
+            forget gates from step t + 1 to T on sequence n (``P[T] = 1``).
+            Each thin line is one unit's median over the N sequences.
+        highlight: how many units with the largest product over the whole
+            sequence to draw in the LSTM colour (the rest in grey).
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    if not products:
+        raise ValueError("products must hold at least one panel, got none")
+    fig, axes = new_figure(ncols=len(products), width=4.2, height=3.4, sharey=True, squeeze=False)
+    for ax, (title, P) in zip(axes[0], products.items()):
+        median = P.detach().double().cpu().median(dim=1).values  # (T + 1, H)
+        T = median.shape[0] - 1
+        distance = np.arange(T, -1, -1)  # P[t] is T - t steps back
+        top = set(median[0].argsort(descending=True)[:highlight].tolist())
+        for j in range(median.shape[1]):
+            kept = j in top
+            ax.plot(distance, median[:, j].clamp_min(1e-30).numpy(),
+                    color=COLOURS["lstm"] if kept else COLOURS["baseline"],
+                    linewidth=1.4 if kept else 0.6, alpha=1.0 if kept else 0.6)
+        ax.set_yscale("log")
+        ax.set_ylim(1e-30, 2)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("distance $T - t$ (steps)")
+    axes[0, 0].set_ylabel(r"$f_{t+1} \odot \cdots \odot f_T$ (median over sequences)")
     return fig
