@@ -8,7 +8,8 @@ machinery around them, written once in :class:`RNNBase`: argument checks,
 parameters with torch's names, shapes and initialisation, ``batch_first``,
 unbatched input, default initial states, packed sequences, stacked layers,
 two directions and dropout between layers. The gated models of chapter 8
-plug into the same machinery (see :class:`RNNBase`).
+(:mod:`rnn_lib.gated`) plug into the same machinery (see :class:`RNNBase`,
+and :class:`RNNCellBase` for the one-step cells).
 
 A ``state_dict`` moves between these modules and ``torch.nn`` in both
 directions, and with the same seed they are initialised with the same numbers.
