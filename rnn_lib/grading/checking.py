@@ -179,7 +179,7 @@ def _type_name(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def _where(index: tuple[int, ...], output: Output, sizes: dict[str, Any]) -> str:
+def _where(index: tuple[int, ...], output: Output) -> str:
     if not index:
         return ""
     parts = []
@@ -245,7 +245,7 @@ def _compare(got: Any, expected: Any, output: Output, case: Case, name: str) -> 
             int(i) for i in torch.unravel_index(torch.tensor(flat), expected.shape)
         )
         return (
-            f"{label} differs from the reference{_where(index, output, case.sizes)}: "
+            f"{label} differs from the reference{_where(index, output)}: "
             f"expected {_fmt(expected[index])}, got {_fmt(got[index])} "
             f"(largest error {_fmt(error.max())}, for {case.describe()})"
         )
