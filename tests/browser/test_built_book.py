@@ -37,6 +37,7 @@ import functools
 import json
 import os
 import re
+import shutil
 import threading
 from dataclasses import asdict, dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -284,6 +285,7 @@ def _screenshot(page, url: str, selector: str, name: str) -> str:
 def _crawl(html: Path) -> Crawl:
     from playwright.sync_api import sync_playwright
 
+    shutil.rmtree(BUILD / "screenshots", ignore_errors=True)  # this run's only
     server = _serve(html)
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     crawl = Crawl(base=base)
