@@ -111,7 +111,7 @@ class Crawl:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 (the base class's name)
+    def log_message(self, format, *args):  # no log line per request
         pass
 
 
@@ -272,9 +272,8 @@ def _inspect(page, path: str) -> PageReport:
 def _screenshot(page, url: str, selector: str, name: str) -> str:
     """Screenshot of the viewport with the first ``selector`` scrolled into view."""
     page.goto(url, wait_until="load")
-    page.evaluate(
-        INSPECT_JS, [WIDGET_VIEW, WIDGET_CONTROLS]
-    )  # waits for MathJax and images
+    # The inspection waits for MathJax, the images and the widgets.
+    page.evaluate(INSPECT_JS, [WIDGET_VIEW, WIDGET_CONTROLS])
     page.evaluate(SCROLL_TO_JS, selector)
     out = BUILD / "screenshots" / name
     out.parent.mkdir(parents=True, exist_ok=True)
