@@ -3,7 +3,8 @@
 The batch holds a correct submission, a partly correct one (it prints
 megabytes, and has a syntax error in the other exercise), one whose grader cells were deleted or edited
 to `pass` and which carries stale "passed" outputs, one that loops forever,
-one that ignores the interrupt and loops forever, one that hogs memory, a file that is not JSON and a notebook of no exercise.
+one that ignores the interrupt and loops forever, one that hogs memory, one
+that kills its kernel, a file that is not JSON and a notebook of no exercise.
 Limits are small so that the whole batch runs in well under a minute or two.
 """
 
@@ -62,6 +63,7 @@ def _submissions(folder):
     write("stubborn.ipynb", _with_bodies(rnn_step=stubborn))
     hog = "    hog = []\n    while True:\n        hog.append(torch.empty(2**28))"
     write("hog.ipynb", _with_bodies(rnn_step=hog, rnn_layer=good["rnn_layer"]))
+    write("crash.ipynb", _with_bodies(rnn_step="    import os\n    os._exit(1)"))
     (folder / "broken.ipynb").write_text('{"cells": [', encoding="utf-8")
     nbformat.write(nbformat.v4.new_notebook(), folder / "unrelated.ipynb")
 
@@ -80,6 +82,13 @@ EXPECTED = {
     "loops.ipynb": ("timeout", "0", "0", "0", ["3.1 rnn_step: timed out"]),
     "stubborn.ipynb": ("timeout", "0", "0", "0", ["3.1 rnn_step: timed out"]),
     "hog.ipynb": ("memory", "0", "0", "0", ["can't allocate memory"]),
+    "crash.ipynb": (
+        "error",
+        "0",
+        "0",
+        "0",
+        ["3.1 rnn_step: did not run to its end", "kernel died"],
+    ),
     "broken.ipynb": ("invalid", "", "", "0", ["not a notebook"]),
     "unrelated.ipynb": ("invalid", "", "", "0", ["not one of the exercises"]),
 }

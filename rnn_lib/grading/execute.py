@@ -39,6 +39,9 @@ class LimitedClient(NotebookClient):
         self.output_cap = output_cap
         self.output_sizes: dict[int, int] = {}
         self.timed_out: list[int] = []
+        self.completed: list[
+            int
+        ] = []  # cells that ran to the end (with or without error)
 
     def output(self, outs, msg, display_id, cell_index):
         out = super().output(outs, msg, display_id, cell_index)
@@ -58,6 +61,15 @@ class LimitedClient(NotebookClient):
                 outs.pop()
             outs.append(nbformat.v4.new_output("stream", name="stderr", text=TRUNCATED))
         return out
+
+    async def async_execute_cell(
+        self, cell, cell_index, execution_count=None, store_history=True
+    ):
+        cell = await super().async_execute_cell(
+            cell, cell_index, execution_count, store_history
+        )
+        self.completed.append(cell_index)
+        return cell
 
     def _get_timeout(self, cell):
         # The setup cell imports torch, which can take long on a busy machine;
@@ -103,7 +115,7 @@ def _execute(source: Path, target: Path, cell_timeout: float, output_cap: int) -
                         process.pid, signal.SIGKILL
                     )  # the kernel has its own session
                 report["failure"] = "timeout"
-                _write(target, nb, report, client.timed_out)
+                _write(target, nb, report, client)
             finally:
                 os._exit(3)
 
@@ -117,11 +129,12 @@ def _execute(source: Path, target: Path, cell_timeout: float, output_cap: int) -
             )
         except Exception as error:  # nbclient's own failures: starting the kernel, ...
             report["failure"] = f"{type(error).__name__}: {error}"
-        _write(target, nb, report, client.timed_out)
+        _write(target, nb, report, client)
 
 
-def _write(target: Path, nb, report: dict, timed_out: list[int]) -> None:
-    report["timed_out"] = sorted(set(timed_out))
+def _write(target: Path, nb, report: dict, client: LimitedClient) -> None:
+    report["timed_out"] = sorted(set(client.timed_out))
+    report["completed"] = sorted(set(client.completed))
     report["notebook"] = nb
     target.write_text(json.dumps(report, default=str), encoding="utf-8")
 
@@ -137,7 +150,9 @@ def run_isolated(
 
     Returns:
         a report: ``notebook`` (the executed cells, or None when nothing came
-        back), ``timed_out`` (indices of cells that ran past ``cell_timeout``),
+        back), ``completed`` (indices of the cells that ran to their end, with or
+        without an error), ``timed_out`` (indices of cells that ran past
+        ``cell_timeout``),
         ``failure`` ('' when the run finished; ``'timeout'`` when it ran past
         ``timeout``; otherwise what went wrong).
     """

@@ -96,6 +96,7 @@ def score(
     checks = grader_cells(pristine)
     executed = report["notebook"]
     failure, timed_out = report["failure"], set(report["timed_out"])
+    completed = set(report["completed"])
     feedback = [
         f"no solution found for {name} (its stub was graded)" for name in missing
     ]
@@ -115,10 +116,8 @@ def score(
         problem = ""
         if index in timed_out:
             problem = "timed out (an endless loop?)"
-        elif cell is None or (
-            cell.get("execution_count") is None and not cell.get("outputs")
-        ):
-            problem = "did not run"
+        elif cell is None or index not in completed:
+            problem = "did not run to its end"
         else:
             problem = _error(cell)
         points[check] = 0.0 if problem else value
