@@ -119,7 +119,7 @@ def check_jacobian_norms(jacobian_norms) -> None:
         jacobian_norms,
         _jacobian_reference,
         _jacobian_cases(),
-        [Output("jacobian_norms", "(L,)", ("distance index k-1 =",))],
+        [Output("jacobian_norms", "(L,)", ("entry",))],
         JACOBIAN_MISTAKES,
         hint="Start from the identity; for k = 1..L multiply on the right by "
         "diag(1 - h[L-k]**2) @ w_hh and record torch.linalg.matrix_norm(P, ord=2).",
