@@ -241,15 +241,17 @@ SCROLL_TO_JS = """
 """
 
 
+def _settle(page) -> dict:
+    """Wait for the widgets, MathJax and the images; return what INSPECT_JS saw."""
+    try:
+        page.wait_for_function(WIDGETS_RENDERED_JS, arg=WIDGET_VIEW, timeout=TIMEOUT_MS)
+    except Exception:  # playwright's TimeoutError; INSPECT_JS reports which
+        pass
+    return page.evaluate(INSPECT_JS, [WIDGET_VIEW, WIDGET_CONTROLS])
+
+
 def _inspect(page, path: str) -> PageReport:
-    if page.evaluate(f"!!document.querySelector('script[type=\"{WIDGET_VIEW}\"]')"):
-        try:
-            page.wait_for_function(
-                WIDGETS_RENDERED_JS, arg=WIDGET_VIEW, timeout=TIMEOUT_MS
-            )
-        except Exception:  # playwright's TimeoutError; reported below
-            pass
-    found = page.evaluate(INSPECT_JS, [WIDGET_VIEW, WIDGET_CONTROLS])
+    found = _settle(page)
     # Text node by text node: a rendered equation splits the text around it.
     raw = [m.group(0) for text in found["prose"] for m in RAW_TEX.finditer(text)]
     return PageReport(
@@ -272,8 +274,7 @@ def _inspect(page, path: str) -> PageReport:
 def _screenshot(page, url: str, selector: str, name: str) -> str:
     """Screenshot of the viewport with the first ``selector`` scrolled into view."""
     page.goto(url, wait_until="load")
-    # The inspection waits for MathJax, the images and the widgets.
-    page.evaluate(INSPECT_JS, [WIDGET_VIEW, WIDGET_CONTROLS])
+    _settle(page)
     page.evaluate(SCROLL_TO_JS, selector)
     out = BUILD / "screenshots" / name
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -518,10 +519,10 @@ def test_search_finds_vanishing(crawl):
 
 
 def test_widget_explorers_render_and_are_followed_by_a_static_figure(crawl):
-    if not any(p.explorers for p in crawl.pages):
-        _unavailable("no page of the built book has an ipywidgets explorer")
     problems = _problems(crawl, "widget_problems")
     assert problems == [], "\n".join(problems)
+    if not any(p.explorers for p in crawl.pages):
+        _unavailable("no page of the built book has an ipywidgets explorer")
 
 
 def test_two_screenshots_saved(crawl):
