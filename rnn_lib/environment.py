@@ -39,8 +39,16 @@ def _enable_colab_widgets() -> None:
         output.enable_custom_widget_manager()
 
 
-def setup_notebook(seed: int = 0) -> torch.device:
+def setup_notebook(seed: int = 0, cpu_threads: int | None = 1) -> torch.device:
     """Seed every generator, pick the device and print one line saying which.
+
+    Args:
+        seed: for Python's, NumPy's and torch's generators.
+        cpu_threads: how many threads torch uses on the CPU; None keeps
+            torch's default. One by default: the course's models are small,
+            so their matrix products gain nothing from being split across
+            threads, and idle threads that spin while the machine is busy
+            can make a chapter many times slower.
 
     Returns:
         the ``torch.device`` the notebook should use.
@@ -50,6 +58,10 @@ def setup_notebook(seed: int = 0) -> torch.device:
     seed_everything(seed)
     _enable_colab_widgets()
     device = pick_device()
+    if cpu_threads is not None:
+        if not isinstance(cpu_threads, int) or isinstance(cpu_threads, bool) or cpu_threads < 1:
+            raise ValueError(f"cpu_threads must be a positive int or None, got {cpu_threads!r}")
+        torch.set_num_threads(cpu_threads)
     print(f"rnn_lib {rnn_lib.__version__}, torch {torch.__version__}, device {device}")
     return device
 

@@ -37,6 +37,19 @@ def test_setup_notebook_returns_the_device_and_says_which(capsys):
     assert line == f"rnn_lib {rnn_lib.__version__}, torch {torch.__version__}, device {device}"
 
 
+def test_setup_notebook_sets_the_cpu_threads():
+    before = torch.get_num_threads()
+    try:
+        rnn_lib.setup_notebook(seed=0)
+        assert torch.get_num_threads() == 1
+        rnn_lib.setup_notebook(seed=0, cpu_threads=2)
+        assert torch.get_num_threads() == 2
+        with pytest.raises(ValueError, match="cpu_threads must be a positive int or None, got 0"):
+            rnn_lib.setup_notebook(seed=0, cpu_threads=0)
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_glue_records_for_the_book_when_myst_nb_is_there(monkeypatch):
     recorded = []
     import myst_nb
