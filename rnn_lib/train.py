@@ -133,9 +133,9 @@ def train(
     *,
     steps: int | None = None,
     seconds: float | None = None,
-    batch_size: int = 128,
+    batch_size: int = 64,
     seq_len: int = 32,
-    lr: float = 3e-3,
+    lr: float = 4e-3,
     optimizer: str = "adam",
     clip: float | None = 1.0,
     schedule: str = "cosine",
@@ -441,7 +441,8 @@ def _parser() -> argparse.ArgumentParser:
         help="train a model and save a checkpoint",
         formatter_class=_HelpFormatter,
         description="Train a CharRNN with truncated BPTT and save a checkpoint. "
-        "The last --val-fraction of the text is held out for validation.",
+        "The last --val-fraction of the text is held out for validation. The "
+        "defaults are tuned for the best validation loss after a minute on a CPU.",
     )
     data = p.add_argument_group("data")
     source = data.add_mutually_exclusive_group()
@@ -470,19 +471,19 @@ def _parser() -> argparse.ArgumentParser:
         "--embedding-dim", type=int, default=64, help="E, numbers per character"
     )
     arch.add_argument(
-        "--hidden-size", type=int, default=256, help="H_out, the state size"
+        "--hidden-size", type=int, default=320, help="H_out, the state size"
     )
     arch.add_argument("--num-layers", type=int, default=1, help="stacked RNN layers")
     arch.add_argument(
         "--dropout", type=float, default=0.0, help="between stacked layers"
     )
     opt = p.add_argument_group("optimisation")
-    opt.add_argument("--batch-size", type=int, default=128, help="parallel streams N")
+    opt.add_argument("--batch-size", type=int, default=64, help="parallel streams N")
     opt.add_argument("--seq-len", type=int, default=32, help="truncated-BPTT length L")
     opt.add_argument(
         "--lr",
         type=float,
-        default=3e-3,
+        default=4e-3,
         help="initial learning rate (cosine decay to lr/10)",
     )
     opt.add_argument(
