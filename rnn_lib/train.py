@@ -335,7 +335,9 @@ def _read_text(corpus: str | None, text_file: str | None) -> str:
     return text
 
 
-def _set_threads(threads: int) -> None:
+def _set_threads(threads: int | None) -> None:
+    if threads is None:
+        return
     if threads < 1:
         raise ValueError(f"threads must be a positive int, got {threads}")
     torch.set_num_threads(threads)
@@ -507,9 +509,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--threads",
         type=int,
-        default=1,
-        help="CPU threads for torch; for models of this size one is faster than "
-        "two, and much faster when other programs compete for the cores",
+        help="CPU threads for torch (default: torch's choice, one per core); use 1 "
+        "on a machine shared with other jobs, where threads that wait for each "
+        "other are much slower",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_command_train)

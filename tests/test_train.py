@@ -267,12 +267,13 @@ def test_command_line_trains_evaluates_and_samples(tmp_path, capsys, keep_thread
     corpus = tmp_path / "cats.txt"
     corpus.write_text(TEXT, encoding="utf-8")
     ckpt = tmp_path / "cats.pt"
+    torch.set_num_threads(2)  # so that --threads 1 has something to change
     main(["train", "--text", str(corpus), "--steps", "3", "--hidden-size", "8",
-          "--batch-size", "4", "--seq-len", "8", "--out", str(ckpt), "--quiet",
+          "--batch-size", "4", "--seq-len", "8", "--out", str(ckpt), "--quiet", "--threads", "1",
           "--device", "cpu"])  # fmt: skip
     out = capsys.readouterr().out
     assert "3 steps in" in out and "unigram baseline" in out and f"saved {ckpt}" in out
-    assert torch.get_num_threads() == 1  # the default of --threads
+    assert torch.get_num_threads() == 1  # --threads 1
     main(["evaluate", str(ckpt), "--device", "cpu"])
     assert "validation loss on the last 10% (48 characters)" in capsys.readouterr().out
     main(["sample", str(ckpt), "--prime", r"the\n", "--length", "20", "--seed", "0",
