@@ -117,3 +117,14 @@ def test_a_notebook_without_the_setup_cell_fails(tmp_path):
     assert result.returncode == 1
     assert "the first code cell is not the shared setup cell" in result.stdout
     assert "kernelspec must be 'python3', got 'julia'" in result.stdout
+
+
+def test_a_setup_cell_without_its_hide_input_tag_fails(tmp_path):
+    course = make_course(tmp_path)
+    path = course / f"{CHAPTER}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].metadata["tags"] = []
+    nbformat.write(nb, path)
+    result = run_structure_tests(course)
+    assert result.returncode == 1
+    assert "the setup cell lacks the 'hide-input' tag" in result.stdout

@@ -2,7 +2,8 @@
 
 A notebook under ``book/`` or ``exercises/`` is stored without outputs or
 execution counts, has the ``python3`` kernelspec, starts its code with the
-shared setup cell (:data:`SETUP_CELL`), and is listed in ``_toc.yml``.
+shared setup cell (:data:`SETUP_TEMPLATE`, tagged ``hide-input`` so that the
+book shows it folded), and is listed in ``_toc.yml``.
 
     python tools/notebook_rules.py            # report problems, exit 1 if any
     python tools/notebook_rules.py --fix F..  # strip outputs, set kernelspec,
@@ -22,6 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIRS = ("book", "exercises")
 REPOSITORY_PLACEHOLDER = "{repository_url}"
+SETUP_TAG = "hide-input"  # the book folds the setup cell away
 
 # The first code cell of every notebook. ``{repository_url}`` is filled from
 # _config.yml so that the URL lives in one place. RNN_LIB_SOURCE lets a test
@@ -105,6 +107,8 @@ def notebook_problems(path: Path, root: Path = ROOT) -> list[str]:
         problems.append(f"{name}: has no code cell, so no setup cell")
     elif code[0].source.strip() != setup_cell_source(root):
         problems.append(f"{name}: the first code cell is not the shared setup cell")
+    elif SETUP_TAG not in code[0].metadata.get("tags", []):
+        problems.append(f"{name}: the setup cell lacks the {SETUP_TAG!r} tag")
     return problems
 
 
@@ -150,11 +154,16 @@ def fix_notebook(path: Path, root: Path = ROOT) -> None:
     setup = setup_cell_source(root)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     if code and _looks_like_setup(code[0].source):
-        code[0].source = setup
+        setup_cell = code[0]
+        setup_cell.source = setup
     else:
         first_code = nb.cells.index(code[0]) if code else len(nb.cells)
+        setup_cell = nbformat.v4.new_code_cell(setup)
         # Keep a leading title cell above the setup cell.
-        nb.cells.insert(min(first_code, 1), nbformat.v4.new_code_cell(setup))
+        nb.cells.insert(min(first_code, 1), setup_cell)
+    tags = setup_cell.metadata.setdefault("tags", [])
+    if SETUP_TAG not in tags:
+        tags.append(SETUP_TAG)
     nbformat.write(nb, path)
 
 
