@@ -174,6 +174,7 @@ def test_the_grade_command_takes_folders_and_writes_the_csv(tmp_path, capsys):
         ' "nbformat": 4, "nbformat_minor": 5, "metadata": {"rnn_grading": "x"}}',
     ],
 )
+@pytest.mark.filterwarnings("ignore::nbformat.warnings.MissingIDFieldWarning")  # malformed on purpose
 def test_malformed_notebooks_are_invalid_not_fatal(tmp_path, text):
     path = tmp_path / f"{NAME}.ipynb"
     path.write_text(text, encoding="utf-8")
