@@ -8,9 +8,9 @@ import importlib
 import pkgutil
 from collections import Counter
 
-import mutants
 import pytest
 
+import mutants
 import rnn_lib.grading as grading
 
 for module in pkgutil.iter_modules(mutants.__path__):

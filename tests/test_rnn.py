@@ -17,12 +17,10 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 
 import rnn_lib.rnn
+from parity import DTYPE, MODES, TOL, assert_parity, feed, make_input, run_and_grad
 from rnn_lib import RNN, RNNCell
 
-DTYPE = torch.float64
-TOL = {"atol": 1e-10, "rtol": 1e-10}
 BACKENDS = ["bptt", "autograd"]
-MODES = ["unbatched", "batched", "packed_sorted", "packed_unsorted"]
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
 
@@ -37,62 +35,6 @@ def make_pair(backend="autograd", device="cpu", seed=0, **kwargs):
     ours = RNN(backward=backend, dtype=DTYPE, **kwargs)
     ours.load_state_dict(ref.state_dict())
     return ours.to(device), ref
-
-
-def make_input(mode, batch_first, L, lengths, H_in, device="cpu"):
-    """A leaf tensor x and what is fed to the RNN (x itself, or x packed)."""
-    N = len(lengths)
-    if mode == "unbatched":
-        shape = (L, H_in)
-    else:
-        shape = (N, L, H_in) if batch_first else (L, N, H_in)
-    x = torch.randn(shape, dtype=DTYPE, device=device, requires_grad=True)
-    return x, feed(mode, x, lengths, batch_first)
-
-
-def feed(mode, x, lengths, batch_first):
-    """What the RNN gets for the leaf x in this mode: x itself, or x packed."""
-    if mode in ("unbatched", "batched"):
-        return x
-    if mode == "packed_sorted":
-        lengths = sorted(lengths, reverse=True)
-    return pack_padded_sequence(
-        x, lengths, batch_first=batch_first, enforce_sorted=mode == "packed_sorted"
-    )
-
-
-def run_and_grad(model, inp, h_0, x, cotangents):
-    """Output, h_n and the gradients of a fixed linear loss of both."""
-    output, h_n = model(inp, h_0)
-    out = output.data if isinstance(output, PackedSequence) else output
-    if cotangents is None:
-        cotangents = [torch.randn_like(out), torch.randn_like(h_n)]
-    loss = (out * cotangents[0]).sum() + (h_n * cotangents[1]).sum()
-    leaves = [x] + ([h_0] if h_0 is not None else []) + list(model.parameters())
-    # retain_graph: a packed input's packing graph is shared by both models.
-    grads = torch.autograd.grad(loss, leaves, retain_graph=True)
-    return output, h_n, grads, cotangents
-
-
-def assert_parity(ours, ref, inp, h_0, x):
-    """ours and ref agree on output, h_n and every gradient."""
-    assert [n for n, _ in ours.named_parameters()] == [
-        n for n, _ in ref.named_parameters()
-    ]
-    out_ref, h_n_ref, grads_ref, cot = run_and_grad(ref, inp, h_0, x, None)
-    out, h_n, grads, _ = run_and_grad(ours, inp, h_0, x, cot)
-    if isinstance(out_ref, PackedSequence):
-        assert isinstance(out, PackedSequence)
-        for a, b in zip(out[1:], out_ref[1:]):  # batch_sizes and indices
-            assert (a is None and b is None) or torch.equal(a.cpu(), b.cpu())
-        out, out_ref = out.data, out_ref.data
-    assert out.shape == out_ref.shape and h_n.shape == h_n_ref.shape
-    torch.testing.assert_close(out.cpu(), out_ref.cpu(), **TOL)
-    torch.testing.assert_close(h_n.cpu(), h_n_ref.cpu(), **TOL)
-    names = ["input"] + (["h_0"] if h_0 is not None else [])
-    names += [n for n, _ in ref.named_parameters()]
-    for name, g, g_ref in zip(names, grads, grads_ref, strict=True):
-        torch.testing.assert_close(g.cpu(), g_ref.cpu(), **TOL, msg=f"grad of {name}")
 
 
 def random_h_0(mode, D_layers, N, H, device="cpu"):
@@ -729,11 +671,11 @@ def test_parity_cuda(bidirectional, mode, backend):
     x_cpu, inp_cpu = make_input(mode, True, 5, lengths, 3)
     D = 2 if bidirectional else 1
     h_0_cpu = random_h_0(mode, 2 * D, 4, 4)
-    out_ref, h_n_ref, grads_ref, cot = run_and_grad(ref, inp_cpu, h_0_cpu, x_cpu, None)
+    out_ref, (h_n_ref,), grads_ref, cot = run_and_grad(ref, inp_cpu, h_0_cpu, x_cpu, None)
     x = x_cpu.detach().cuda().requires_grad_()
     h_0 = h_0_cpu.detach().cuda().requires_grad_()
     inp = feed(mode, x, lengths, True)
-    out, h_n, grads, _ = run_and_grad(ours, inp, h_0, x, [c.cuda() for c in cot])
+    out, (h_n,), grads, _ = run_and_grad(ours, inp, h_0, x, [c.cuda() for c in cot])
     if isinstance(out, PackedSequence):
         out, out_ref = out.data, out_ref.data
     torch.testing.assert_close(out.cpu(), out_ref, **TOL)
