@@ -1,7 +1,8 @@
 """RNNCell and RNN: torch.nn.RNNCell's and torch.nn.RNN's interface, built on
 :mod:`rnn_lib.functional` and :mod:`rnn_lib.bptt`.
 
-Chapter 4 (``book/04_torch_rnn_in_depth``) builds these modules. The
+Chapter 3 (``book/03_rnn_from_scratch``) builds what these modules run, and
+chapter 4 (``book/04_torch_rnn_in_depth``) walks through their interface. The
 recurrence itself lives in the layer functions (``functional.rnn_layer``, or
 ``bptt.rnn_layer`` with a hand-derived backward pass); this module holds the
 machinery around them, written once in :class:`RNNBase`: argument checks,
