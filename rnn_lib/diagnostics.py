@@ -24,15 +24,17 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
+from rnn_lib import functional
+
+#: The nonlinearities these functions accept: the RNN's two and the sigmoid.
+NONLINEARITIES = ("tanh", "relu", "sigmoid")
+
 #: The largest value of ``|phi'|`` for each nonlinearity: the gamma of the bound.
-GAMMA = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}
+GAMMA = {name: functional.NONLINEARITIES[name].gamma for name in NONLINEARITIES}
 
 
 def _check_nonlinearity(nonlinearity: str) -> None:
-    if nonlinearity not in GAMMA:
-        raise ValueError(
-            f"nonlinearity must be 'tanh', 'relu' or 'sigmoid', got {nonlinearity!r}"
-        )
+    functional.nonlinearity_of(nonlinearity, NONLINEARITIES)
 
 
 def _check_square(W_hh: Tensor) -> None:
@@ -98,14 +100,10 @@ def spectral_radius(W: Tensor) -> Tensor:
 def activation_derivative(states: Tensor, nonlinearity: str) -> Tensor:
     """``phi'(a_t)`` written through the state ``h_t = phi(a_t)``, same shape.
 
-    tanh: ``1 - h^2``; relu: 1 where ``h > 0``, else 0; sigmoid: ``h (1 - h)``.
+    tanh: ``1 - h^2``; relu: 1 where ``h > 0``, else 0; sigmoid: ``h (1 - h)``
+    (:func:`rnn_lib.functional.derivative_from_output`).
     """
-    _check_nonlinearity(nonlinearity)
-    if nonlinearity == "tanh":
-        return 1 - states**2
-    if nonlinearity == "relu":
-        return (states > 0).to(states.dtype)
-    return states * (1 - states)
+    return functional.derivative_from_output(states, nonlinearity, NONLINEARITIES)
 
 
 def step_jacobians(states: Tensor, W_hh: Tensor, nonlinearity: str = "tanh") -> Tensor:

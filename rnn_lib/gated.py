@@ -30,22 +30,22 @@ compute the input projections of all steps in one matrix multiply, then loop
 over time. The backward pass is autograd's: chapter 5 derived BPTT by hand for
 the plain RNN; for the gated networks we let autograd differentiate the loop.
 
-The modules plug into the machinery of :mod:`rnn_lib.rnn`: :class:`LSTM` and
-:class:`GRU` subclass :class:`rnn_lib.rnn.RNNBase` (layers, directions,
+The modules plug into the machinery of :mod:`rnn_lib.base`: :class:`LSTM` and
+:class:`GRU` subclass :class:`rnn_lib.base.RNNBase` (layers, directions,
 ``batch_first``, unbatched and packed input, initial states, dropout and
 every argument check are written there once); :class:`LSTMCell` and
-:class:`GRUCell` subclass :class:`rnn_lib.rnn.RNNCellBase`.
+:class:`GRUCell` subclass :class:`rnn_lib.base.RNNCellBase`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 
-from rnn_lib.functional import check_batch_sizes
-from rnn_lib.rnn import RNNBase, RNNCellBase, _check_int
+from rnn_lib.base import RNNBase, RNNCellBase
+from rnn_lib.functional import sequence_batch_sizes, unroll
+from rnn_lib.validation import check_int
 
 # ---------------------------------------------------------------------------
 # One step
@@ -118,11 +118,12 @@ def _gru_update(
     b_hh: torch.Tensor | None,
 ) -> torch.Tensor:
     """The GRU step once the input part ``x W_ih^T + b_ih`` is known."""
+    # The input part and the recurrent part of each gate, blocks r, z, n.
     x_r, x_z, x_n = gates_x.chunk(3, dim=1)  # each (N, H_out)
-    h_r, h_z, h_n = _project(h, w_hh, b_hh).chunk(3, dim=1)  # each (N, H_out)
-    r = torch.sigmoid(x_r + h_r)  # (N, H_out)
-    z = torch.sigmoid(x_z + h_z)  # (N, H_out)
-    n = torch.tanh(x_n + r * h_n)  # (N, H_out)
+    rec_r, rec_z, rec_n = _project(h, w_hh, b_hh).chunk(3, dim=1)  # each (N, H_out)
+    r = torch.sigmoid(x_r + rec_r)  # (N, H_out)
+    z = torch.sigmoid(x_z + rec_z)  # (N, H_out)
+    n = torch.tanh(x_n + r * rec_n)  # (N, H_out)
     return n + z * (h - n)  # (1 - z) * n + z * h, (N, H_out)
 
 
@@ -168,49 +169,13 @@ def _input_gates(
     """The input part of every gate at every step, in one matrix multiply.
 
     Inputs:
-        x: (L, N, H_in)
+        x: (L, N, H_in), L >= 1
 
     Outputs:
         (L, N, gates * H_out): ``x_t W_ih^T + b_ih`` for every t.
     """
     L, N = x.shape[0], x.shape[1]
-    if L == 0:
-        raise ValueError("expected a sequence of length >= 1, got length 0")
     return _project(x.flatten(0, 1), w_ih, b_ih).view(L, N, -1)  # (L, N, G)
-
-
-def _scan(
-    update: Callable[..., tuple[torch.Tensor, ...]],
-    gates_x: torch.Tensor,
-    state: tuple[torch.Tensor, ...],
-    reverse: bool,
-    batch_sizes: Sequence[int] | torch.Tensor | None,
-) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
-    """Apply ``update(gates_x[t], *state) -> state`` along time.
-
-    The loop of :func:`rnn_lib.functional.rnn_layer`, for a state that is a
-    tuple of tensors whose first one is the output: step t updates rows
-    ``[:batch_sizes[t]]``, the others keep their state and output zeros.
-    """
-    L, N = gates_x.shape[0], gates_x.shape[1]
-    if batch_sizes is None:
-        batch_sizes = [N] * L
-    else:
-        if isinstance(batch_sizes, torch.Tensor):
-            batch_sizes = batch_sizes.tolist()
-        check_batch_sizes(batch_sizes, L, N)
-    steps = range(L - 1, -1, -1) if reverse else range(L)
-    outputs = [None] * L
-    for t in steps:
-        n = batch_sizes[t]  # rows [:n] take a step, rows [n:] wait
-        new = update(gates_x[t, :n], *(s[:n] for s in state))  # each (n, S)
-        if n == N:
-            state = new
-            outputs[t] = new[0]  # (N, S_0)
-        else:
-            state = tuple(torch.cat([s_new, s[n:]]) for s_new, s in zip(new, state))
-            outputs[t] = F.pad(new[0], (0, 0, 0, N - n))  # (N, S_0), zero rows [n:]
-    return torch.stack(outputs), state  # (L, N, S_0), each (N, S)
 
 
 def lstm_layer(
@@ -243,12 +208,13 @@ def lstm_layer(
             step (zero where a row has ended).
         h_n, c_n: each row's states after its own last step.
     """
+    batch_sizes = sequence_batch_sizes(x.shape[0], x.shape[1], batch_sizes)
     gates_x = _input_gates(x, w_ih, b_ih)  # (L, N, 4 H_out)
 
-    def update(g, h, c):
+    def step(g, h, c):
         return _lstm_update(g, h, c, w_hh, b_hh, w_hr)
 
-    output, (h_n, c_n) = _scan(update, gates_x, (h_0, c_0), reverse, batch_sizes)
+    output, (h_n, c_n) = unroll(step, gates_x, (h_0, c_0), reverse, batch_sizes)
     return output, (h_n, c_n)  # (L, N, H_out or H_proj), ((N, ...), (N, H_out))
 
 
@@ -279,12 +245,13 @@ def gru_layer(
             ended).
         h_n: (N, H_out), each row's state after its own last step.
     """
+    batch_sizes = sequence_batch_sizes(x.shape[0], x.shape[1], batch_sizes)
     gates_x = _input_gates(x, w_ih, b_ih)  # (L, N, 3 H_out)
 
-    def update(g, h):
+    def step(g, h):
         return (_gru_update(g, h, w_hh, b_hh),)
 
-    output, (h_n,) = _scan(update, gates_x, (h_0,), reverse, batch_sizes)
+    output, (h_n,) = unroll(step, gates_x, (h_0,), reverse, batch_sizes)
     return output, h_n  # (L, N, H_out), (N, H_out)
 
 
@@ -467,8 +434,8 @@ class LSTM(RNNBase):
         device=None,
         dtype=None,
     ) -> None:
-        _check_int("hidden_size", hidden_size)
-        _check_int("proj_size", proj_size, minimum=0)
+        check_int("hidden_size", hidden_size)
+        check_int("proj_size", proj_size, minimum=0)
         if proj_size >= hidden_size:
             raise ValueError(
                 f"proj_size must be smaller than hidden_size={hidden_size}, "

@@ -333,7 +333,7 @@ def test_gradcheck_rnn(num_layers, bidirectional, bias, nonlinearity, packed):
         bidirectional=bidirectional,
         dtype=DTYPE,
     )
-    assert rnn.backward == "bptt"
+    assert rnn.backward_pass == "bptt"
     D = 2 if bidirectional else 1
     x = torch.randn(4, 3, 2, dtype=DTYPE, requires_grad=True)
     h_0 = torch.randn(D * num_layers, 3, 3, dtype=DTYPE, requires_grad=True)

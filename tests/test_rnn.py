@@ -439,7 +439,7 @@ ERROR_CASES = {
     "dropout_not_number": (
         lambda: rnn(dropout="0.5"),
         TypeError,
-        r"dropout must be a float, got str",
+        r"dropout must be a number, got str",
     ),
     "dropout_with_one_layer": (
         lambda: rnn(num_layers=1, dropout=0.5),
