@@ -350,24 +350,12 @@ class RNNBase(nn.Module):
     def forward(self, input: torch.Tensor | PackedSequence, hx=None):
         """Run every layer and direction; see :class:`RNN` for Inputs/Outputs."""
         weight = self.weight_ih_l0
-        if isinstance(input, PackedSequence):
+        packed = isinstance(input, PackedSequence)
+        if packed:
             x, batch_sizes, index = self._unpack(input, weight)  # (L, N, H_in)
             batched = True
         else:
-            check_tensor("input", input)
-            if input.dim() not in (2, 3):
-                raise ValueError(
-                    "expected input with 2 (unbatched) or 3 (batched) dimensions, "
-                    f"got {input.dim()}"
-                )
-            _check_input("input", input, self.input_size, weight)
-            batched = input.dim() == 3
-            if not batched:
-                x = input.unsqueeze(1)  # (L, 1, H_in)
-            elif self.batch_first:
-                x = input.transpose(0, 1)  # (L, N, H_in), a view
-            else:
-                x = input  # (L, N, H_in)
+            x, batched = self._time_major(input, weight), input.dim() == 3
             batch_sizes = None
         L, N = x.shape[0], x.shape[1]
         if L == 0:
@@ -375,29 +363,44 @@ class RNNBase(nn.Module):
         _check_batch(N)
 
         state = self._initial_state(hx, N, batched, weight)
-        if isinstance(input, PackedSequence) and input.sorted_indices is not None:
+        if packed and input.sorted_indices is not None:
             # Rows of a packed batch are sorted by length; so is its state.
             state = tuple(s.index_select(1, input.sorted_indices) for s in state)
 
         output, state_n = self._run(x, state, batch_sizes)  # (L, N, D * S_0)
 
-        if isinstance(input, PackedSequence):
-            data = output.flatten(0, 1).index_select(0, index)  # (sum L_i, D * S_0)
-            output = PackedSequence(
-                data,
-                input.batch_sizes,
-                input.sorted_indices,
-                input.unsorted_indices,
-            )
-            if input.unsorted_indices is not None:
-                state_n = tuple(
-                    s.index_select(1, input.unsorted_indices) for s in state_n
-                )
-        elif not batched:
+        if packed:
+            return self._pack(output, state_n, input, index)
+        if not batched:
             output = output.squeeze(1)  # (L, D * S_0)
             state_n = tuple(s.squeeze(1) for s in state_n)  # (D * num_layers, S)
         elif self.batch_first:
             output = output.transpose(0, 1)  # (N, L, D * S_0)
+        return output, self._join_state(state_n)
+
+    def _time_major(self, input, weight: torch.Tensor) -> torch.Tensor:
+        """Check a tensor input and view it as (L, N, H_in)."""
+        check_tensor("input", input)
+        if input.dim() not in (2, 3):
+            raise ValueError(
+                "expected input with 2 (unbatched) or 3 (batched) dimensions, "
+                f"got {input.dim()}"
+            )
+        _check_input("input", input, self.input_size, weight)
+        if input.dim() == 2:
+            return input.unsqueeze(1)  # (L, 1, H_in)
+        if self.batch_first:
+            return input.transpose(0, 1)  # (L, N, H_in), a view
+        return input  # (L, N, H_in)
+
+    def _pack(self, output, state_n, packed: PackedSequence, index: torch.Tensor):
+        """The output as a PackedSequence, the final states in the caller's order."""
+        data = output.flatten(0, 1).index_select(0, index)  # (sum L_i, D * S_0)
+        output = PackedSequence(
+            data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices
+        )
+        if packed.unsorted_indices is not None:
+            state_n = tuple(s.index_select(1, packed.unsorted_indices) for s in state_n)
         return output, self._join_state(state_n)
 
     def _unpack(self, packed: PackedSequence, weight: torch.Tensor):

@@ -22,6 +22,8 @@ from typing import Union
 import torch
 from torch import Tensor
 
+from rnn_lib.validation import check_number
+
 Parameters = Union[Tensor, Iterable[Tensor]]
 
 
@@ -30,11 +32,6 @@ def _grads(parameters: Parameters) -> list[Tensor]:
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     return [p.grad for p in parameters if p.grad is not None]
-
-
-def _check_positive(name: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
 
 
 def _total_norm(grads: list[Tensor], norm_type: float) -> Tensor:
@@ -82,7 +79,7 @@ def clip_grad_norm_(
     Outputs:
         total_norm: the global norm before clipping (a 0-dim tensor).
     """
-    _check_positive("max_norm", max_norm)
+    check_number("max_norm", max_norm, positive=True)
     grads = _grads(parameters)
     total_norm = _total_norm(grads, norm_type)
     if error_if_nonfinite and not torch.isfinite(total_norm):
@@ -103,6 +100,6 @@ def clip_grad_value_(parameters: Parameters, clip_value: float) -> None:
         parameters: a tensor or an iterable of tensors whose ``.grad`` to clip.
         clip_value: the largest absolute value allowed.
     """
-    _check_positive("clip_value", clip_value)
+    check_number("clip_value", clip_value, positive=True)
     for g in _grads(parameters):
         g.clamp_(min=-clip_value, max=clip_value)

@@ -12,11 +12,12 @@ import sys
 import numpy as np
 import torch
 
+from rnn_lib.validation import check_int
+
 
 def seed_everything(seed: int) -> None:
     """Seed Python's, NumPy's and torch's generators (CUDA included)."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    check_int("seed", seed, minimum=0)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
@@ -59,8 +60,7 @@ def setup_notebook(seed: int = 0, cpu_threads: int | None = 1) -> torch.device:
     _enable_colab_widgets()
     device = pick_device()
     if cpu_threads is not None:
-        if not isinstance(cpu_threads, int) or isinstance(cpu_threads, bool) or cpu_threads < 1:
-            raise ValueError(f"cpu_threads must be a positive int or None, got {cpu_threads!r}")
+        check_int("cpu_threads", cpu_threads)
         torch.set_num_threads(cpu_threads)
     print(f"rnn_lib {rnn_lib.__version__}, torch {torch.__version__}, device {device}")
     return device

@@ -27,15 +27,11 @@ import torch
 from torch import Tensor, nn
 
 from rnn_lib.diagnostics import spectral_radius
+from rnn_lib.validation import check_number
 
 Target = TypeVar("Target", Tensor, nn.Module)
 
 _WEIGHT_HH = re.compile(r"^weight_hh(_l\d+(_reverse)?)?$")
-
-
-def _check_positive(name: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
 
 
 def _square_blocks(weight: Tensor) -> list[Tensor]:
@@ -96,7 +92,7 @@ def scaled_orthogonal_(
         radius: the spectral radius, which here is also every singular value.
         generator: an optional ``torch.Generator`` for reproducible draws.
     """
-    _check_positive("radius", radius)
+    check_number("radius", radius, positive=True)
 
     def fill(block: Tensor) -> None:
         q, r = torch.linalg.qr(_gaussian(block, generator))  # (H, H), (H, H)
@@ -120,7 +116,7 @@ def scaled_gaussian_(
         radius: the spectral radius to reach.
         generator: an optional ``torch.Generator`` for reproducible draws.
     """
-    _check_positive("radius", radius)
+    check_number("radius", radius, positive=True)
 
     def fill(block: Tensor) -> None:
         w = _gaussian(block, generator).to(torch.float64)  # (H, H)
@@ -142,7 +138,7 @@ def identity_(target: Target, scale: float = 1.0) -> Target:
         scale: the diagonal value (Le et al. use 1; a little less, such as 0.9,
             is sometimes more stable).
     """
-    _check_positive("scale", scale)
+    check_number("scale", scale, positive=True)
 
     def fill(block: Tensor) -> None:
         block.copy_(scale * torch.eye(block.shape[0], dtype=block.dtype))

@@ -17,6 +17,7 @@ from torch import nn
 from rnn_lib.data.text import Vocabulary
 from rnn_lib.gated import GRU, LSTM
 from rnn_lib.rnn import RNN
+from rnn_lib.validation import check_choice, check_int, check_number
 
 CELLS = ("rnn", "lstm", "gru")
 
@@ -68,19 +69,13 @@ class CharRNN(nn.Module):
         cell: str = "rnn",
     ):
         super().__init__()
-        if cell not in CELLS:
-            raise ValueError(f"cell must be 'rnn', 'lstm' or 'gru', got {cell!r}")
+        check_choice("cell", cell, CELLS)
         if cell != "rnn" and nonlinearity != "tanh":
             raise ValueError(
                 f"nonlinearity applies to cell='rnn' only, got {nonlinearity!r} "
                 f"with cell={cell!r}"
             )
-        if (
-            isinstance(vocab_size, bool)
-            or not isinstance(vocab_size, int)
-            or vocab_size < 1
-        ):
-            raise ValueError(f"vocab_size must be a positive int, got {vocab_size!r}")
+        check_int("vocab_size", vocab_size)
         self.config = {
             "vocab_size": vocab_size,
             "embedding_dim": embedding_dim,
@@ -168,10 +163,8 @@ def generate(
     """
     if not prime:
         raise ValueError("prime must hold at least one character, got ''")
-    if isinstance(length, bool) or not isinstance(length, int) or length < 0:
-        raise ValueError(f"length must be a non-negative int, got {length!r}")
-    if not temperature > 0:
-        raise ValueError(f"temperature must be positive, got {temperature!r}")
+    check_int("length", length, minimum=0)
+    check_number("temperature", temperature, positive=True)
     generator = None if seed is None else torch.Generator().manual_seed(seed)
     device = next(model.parameters()).device
     was_training = model.training

@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 from rnn_lib.data.text import CORPORA, TextStreams, Vocabulary, load_corpus, split
 from rnn_lib.environment import pick_device, seed_everything
 from rnn_lib.models import CharRNN, generate, unigram_cross_entropy
+from rnn_lib.validation import check_choice, check_int, check_number
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("cosine", "constant")
@@ -173,18 +174,14 @@ def train(
     """
     if steps is None and seconds is None:
         raise ValueError("give steps, seconds or both, got neither")
-    if steps is not None and (
-        isinstance(steps, bool) or not isinstance(steps, int) or steps < 1
-    ):
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
-    if seconds is not None and not seconds > 0:
-        raise ValueError(f"seconds must be positive, got {seconds!r}")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be 'cosine' or 'constant', got {schedule!r}")
-    if clip is not None and not clip > 0:
-        raise ValueError(f"clip must be positive or None, got {clip!r}")
+    if steps is not None:
+        check_int("steps", steps)
+    if seconds is not None:
+        check_number("seconds", seconds, positive=True)
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    check_choice("schedule", schedule, SCHEDULES)
+    if clip is not None:
+        check_number("clip", clip, positive=True)
     device = pick_device() if device is None else torch.device(device)
     model.to(device)
     model.train()
@@ -338,8 +335,7 @@ def _read_text(corpus: str | None, text_file: str | None) -> str:
 def _set_threads(threads: int | None) -> None:
     if threads is None:
         return
-    if threads < 1:
-        raise ValueError(f"threads must be a positive int, got {threads}")
+    check_int("threads", threads)
     torch.set_num_threads(threads)
 
 

@@ -392,6 +392,35 @@ def test_gradient_penalty_matches_autograd():
         torch.testing.assert_close(a, b, **TOL)
 
 
+@pytest.mark.parametrize("reverse,lengths", [(False, None), (True, [4, 3, 3, 1])])
+@pytest.mark.parametrize("which", ["output", "h_n"])
+def test_batched_gradients_match_torch(reverse, lengths, which):
+    """is_grads_batched=True (the backward under vmap), as PyTorch's own tests use.
+
+    A gradient on h_n alone once failed: the in-place add of dL/dh_n into an
+    unbatched dL/doutput is impossible under vmap.
+    """
+    inputs = layer_inputs(4, 4, 2, 3, True, seed=5)
+    g = torch.Generator().manual_seed(6)
+    grads = []
+    for layer in (bptt.rnn_layer, torch_layer):
+        kwargs = {"reverse": reverse}
+        if layer is bptt.rnn_layer:
+            kwargs["batch_sizes"] = batch_sizes_of(lengths)
+        else:
+            kwargs.update(nonlinearity="tanh", lengths=lengths)
+        output, h_n = layer(*inputs, **kwargs)
+        target = output if which == "output" else h_n
+        v = torch.randn(3, *target.shape, generator=g, dtype=DTYPE)
+        g.manual_seed(6)
+        grads.append(
+            torch.autograd.grad(target, inputs, v, is_grads_batched=True)
+        )
+    for a, b in zip(*grads):
+        assert a.shape[0] == 3  # one gradient per row of v
+        torch.testing.assert_close(a, b, **TOL)
+
+
 def test_rejects_unknown_nonlinearity():
     inputs = layer_inputs(3, 2, 2, 3, True)
     with pytest.raises(

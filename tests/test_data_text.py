@@ -45,7 +45,7 @@ def test_corpora_look_as_documented():
 
 def test_unknown_corpus_raises():
     with pytest.raises(
-        ValueError, match=r"corpus must be one of \['shakespeare', 'tang'\], got 'x'"
+        ValueError, match=r"corpus must be 'shakespeare' or 'tang', got 'x'"
     ):
         load_corpus("x")
 
@@ -179,10 +179,13 @@ def test_streams_reject_bad_input():
         match=r"seq_len=10 is longer than the data allows: 40 characters in 4 streams",
     ):
         TextStreams(torch.arange(40), 4, 10)
-    with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
         TextStreams(torch.arange(40), 0, 3)
+    with pytest.raises(TypeError, match="seq_len must be an int, got float"):
+        TextStreams(torch.arange(40), 2, 3.0)
     with pytest.raises(
-        ValueError, match=r"expected ids of shape \(T,\), got \(2, 20\)"
+        ValueError,
+        match=r"expected ids of shape \(number of characters,\), got \(2, 20\)",
     ):
         TextStreams(torch.zeros(2, 20, dtype=torch.long), 2, 3)
     assert len(TextStreams(torch.arange(41), 4, 9)) == 1  # just long enough

@@ -23,9 +23,17 @@ def test_seeding_makes_every_generator_repeat():
     assert draw() != first
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
-def test_bad_seed_is_refused(seed):
-    with pytest.raises(ValueError, match="seed must be a non-negative int, got"):
+@pytest.mark.parametrize(
+    ("seed", "error", "message"),
+    [
+        (-1, ValueError, "seed must be >= 0, got -1"),
+        (1.5, TypeError, "seed must be an int, got float"),
+        ("0", TypeError, "seed must be an int, got str"),
+        (True, TypeError, "seed must be an int, got bool"),
+    ],
+)
+def test_bad_seed_is_refused(seed, error, message):
+    with pytest.raises(error, match=message):
         seed_everything(seed)
 
 
@@ -44,8 +52,10 @@ def test_setup_notebook_sets_the_cpu_threads():
         assert torch.get_num_threads() == 1
         rnn_lib.setup_notebook(seed=0, cpu_threads=2)
         assert torch.get_num_threads() == 2
-        with pytest.raises(ValueError, match="cpu_threads must be a positive int or None, got 0"):
+        with pytest.raises(ValueError, match="cpu_threads must be >= 1, got 0"):
             rnn_lib.setup_notebook(seed=0, cpu_threads=0)
+        with pytest.raises(TypeError, match="cpu_threads must be an int, got float"):
+            rnn_lib.setup_notebook(seed=0, cpu_threads=2.0)
     finally:
         torch.set_num_threads(before)
 

@@ -81,11 +81,11 @@ def test_identity_for_relu_rnn():
 
 
 def test_validation_messages():
-    with pytest.raises(ValueError, match="radius must be a positive number, got -1"):
+    with pytest.raises(ValueError, match="radius must be positive, got -1"):
         scaled_orthogonal_(torch.empty(3, 3), -1)
-    with pytest.raises(ValueError, match="radius must be a positive number, got 0"):
+    with pytest.raises(ValueError, match="radius must be positive, got 0"):
         scaled_gaussian_(torch.empty(3, 3), 0)
-    with pytest.raises(ValueError, match="scale must be a positive number, got True"):
+    with pytest.raises(TypeError, match="scale must be a number, got bool"):
         identity_(torch.empty(3, 3), True)
     with pytest.raises(
         ValueError, match="Linear has no recurrent weight named weight_hh_l"

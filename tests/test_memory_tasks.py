@@ -97,13 +97,13 @@ def test_copy_task_baseline_is_uniform_guessing():
 
 
 def test_validation_messages():
-    with pytest.raises(ValueError, match="length must be an int >= 2, got 1"):
+    with pytest.raises(ValueError, match="length must be >= 2, got 1"):
         adding_problem(1, 4)
-    with pytest.raises(ValueError, match="batch_size must be an int >= 1, got 0"):
+    with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
         adding_problem(5, 0)
-    with pytest.raises(ValueError, match="delay must be an int >= 1, got 2.5"):
+    with pytest.raises(TypeError, match="delay must be an int, got float"):
         copy_task(2.5, 4)
-    with pytest.raises(ValueError, match="n_symbols must be an int >= 1, got 0"):
+    with pytest.raises(ValueError, match="n_symbols must be >= 1, got 0"):
         copy_task_baseline(3, 2, 0)
 
 

@@ -103,8 +103,12 @@ def test_charrnn_rejects_bad_input():
         match="nonlinearity applies to cell='rnn' only, got 'relu' with cell='gru'",
     ):
         CharRNN(10, cell="gru", nonlinearity="relu")
-    with pytest.raises(ValueError, match="vocab_size must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="vocab_size must be >= 1, got 0"):
         CharRNN(0)
+    with pytest.raises(TypeError, match="vocab_size must be an int, got float"):
+        CharRNN(10.0)
+    with pytest.raises(TypeError, match="cell must be a str, got NoneType"):
+        CharRNN(10, cell=None)
     with pytest.raises(
         ValueError, match=r"expected input of shape \(L, N\), got \(2, 3, 4\)"
     ):
@@ -175,7 +179,11 @@ def test_generate_rejects_bad_arguments():
         generate(model, VOCAB, "", 5)
     with pytest.raises(ValueError, match="temperature must be positive, got 0"):
         generate(model, VOCAB, "a", 5, temperature=0)
-    with pytest.raises(ValueError, match="length must be a non-negative int, got -1"):
+    with pytest.raises(ValueError, match="length must be >= 0, got -1"):
         generate(model, VOCAB, "a", -1)
+    with pytest.raises(TypeError, match="length must be an int, got float"):
+        generate(model, VOCAB, "a", 5.0)
+    with pytest.raises(TypeError, match="temperature must be a number, got str"):
+        generate(model, VOCAB, "a", 5, temperature="hot")
     with pytest.raises(ValueError, match="characters not in the vocabulary: 'Z'"):
         generate(model, VOCAB, "aZ", 5)

@@ -100,18 +100,18 @@ def test_on_cuda_same_batch_as_on_cpu():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"length": 2}, r"length must be an int >= 3, got 2"),
-        ({"length": 5.0}, r"length must be an int >= 3, got 5\.0"),
-        ({"batch_size": 0}, r"batch_size must be an int >= 1, got 0"),
-        ({"batch_size": True}, r"batch_size must be an int >= 1, got True"),
-        ({"n_distractors": 0}, r"n_distractors must be an int >= 1, got 0"),
+        ({"length": 2}, ValueError, r"length must be >= 3, got 2"),
+        ({"length": 5.0}, TypeError, r"length must be an int, got float"),
+        ({"batch_size": 0}, ValueError, r"batch_size must be >= 1, got 0"),
+        ({"batch_size": True}, TypeError, r"batch_size must be an int, got bool"),
+        ({"n_distractors": 0}, ValueError, r"n_distractors must be >= 1, got 0"),
     ],
 )
-def test_argument_validation(kwargs, message):
+def test_argument_validation(kwargs, error, message):
     arguments = {"length": 10, "batch_size": 4, "n_distractors": 3} | kwargs
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         temporal_order(**arguments)
 
 

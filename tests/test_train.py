@@ -172,8 +172,10 @@ def test_train_rejects_bad_arguments():
     model = small_model()
     with pytest.raises(ValueError, match="give steps, seconds or both, got neither"):
         quiet_train(model)
-    with pytest.raises(ValueError, match="steps must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="steps must be >= 1, got 0"):
         quiet_train(model, steps=0)
+    with pytest.raises(TypeError, match="steps must be an int, got float"):
+        quiet_train(model, steps=2.0)
     with pytest.raises(ValueError, match="seconds must be positive, got -1"):
         quiet_train(model, seconds=-1)
     with pytest.raises(
@@ -184,7 +186,7 @@ def test_train_rejects_bad_arguments():
         ValueError, match="schedule must be 'cosine' or 'constant', got 'step'"
     ):
         quiet_train(model, steps=1, schedule="step")
-    with pytest.raises(ValueError, match="clip must be positive or None, got 0"):
+    with pytest.raises(ValueError, match="clip must be positive, got 0"):
         quiet_train(model, steps=1, clip=0)
     with pytest.raises(ValueError, match="seq_len=500 is longer than the data allows"):
         quiet_train(model, steps=1, seq_len=500)
@@ -288,7 +290,7 @@ def test_command_line_reports_an_empty_corpus(tmp_path, keep_threads):
     with pytest.raises(SystemExit, match=f"error: the corpus '{empty}' is empty"):
         main(["train", "--text", str(empty), "--steps", "1", "--quiet"])
     with pytest.raises(
-        SystemExit, match="error: threads must be a positive int, got 0"
+        SystemExit, match="error: threads must be >= 1, got 0"
     ):
         main(["train", "--steps", "1", "--quiet", "--threads", "0"])
 

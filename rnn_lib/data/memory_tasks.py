@@ -19,14 +19,11 @@ import math
 import torch
 from torch import Tensor
 
+from rnn_lib.validation import check_int
+
 #: MSE of the trivial adding-problem predictor that always answers 1: the
 #: variance of the sum of two independent U(0, 1) numbers, 2 / 12.
 ADDING_BASELINE_MSE = 1 / 6
-
-
-def _check_int(name: str, value: int, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
 
 
 def adding_problem(
@@ -59,8 +56,8 @@ def adding_problem(
             holds the values, channel 1 the markers.
         targets: ``(N, 1)``, the sums.
     """
-    _check_int("length", length, 2)
-    _check_int("batch_size", batch_size, 1)
+    check_int("length", length, 2)
+    check_int("batch_size", batch_size, 1)
     values = torch.rand(length, batch_size, generator=generator, dtype=dtype)  # (L, N)
     half = length // 2
     first = torch.randint(0, half, (batch_size,), generator=generator)  # (N,)
@@ -111,10 +108,10 @@ def copy_task(
         inputs: ``(L, N)`` token ids (int64), or ``(N, L)`` if ``batch_first``.
         targets: ``(L, N)`` token ids, or ``(N, L)`` if ``batch_first``.
     """
-    _check_int("delay", delay, 1)
-    _check_int("batch_size", batch_size, 1)
-    _check_int("n_copy", n_copy, 1)
-    _check_int("n_symbols", n_symbols, 1)
+    check_int("delay", delay, 1)
+    check_int("batch_size", batch_size, 1)
+    check_int("n_copy", n_copy, 1)
+    check_int("n_symbols", n_symbols, 1)
     length = delay + 2 * n_copy
     symbols = torch.randint(1, n_symbols + 1, (n_copy, batch_size), generator=generator)
     inputs = torch.zeros(length, batch_size, dtype=torch.long)  # (L, N)
@@ -133,7 +130,7 @@ def copy_task_baseline(delay: int, n_copy: int = 10, n_symbols: int = 8) -> floa
     It predicts blank with certainty until the recall phase, then each symbol
     uniformly: ``n_copy * log(n_symbols) / (delay + 2 * n_copy)``.
     """
-    _check_int("delay", delay, 1)
-    _check_int("n_copy", n_copy, 1)
-    _check_int("n_symbols", n_symbols, 1)
+    check_int("delay", delay, 1)
+    check_int("n_copy", n_copy, 1)
+    check_int("n_symbols", n_symbols, 1)
     return n_copy * math.log(n_symbols) / (delay + 2 * n_copy)

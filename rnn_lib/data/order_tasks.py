@@ -28,16 +28,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from rnn_lib.validation import check_int
+
 MARKER_A = 0
 """Index of marker ``A`` in the one-hot token vectors."""
 
 MARKER_B = 1
 """Index of marker ``B`` in the one-hot token vectors."""
-
-
-def _check_int(name: str, value: int, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
 
 
 def temporal_order(
@@ -73,9 +70,9 @@ def temporal_order(
         >>> inputs.shape, targets.shape
         (torch.Size([10, 8, 6]), torch.Size([8]))
     """
-    _check_int("length", length, 3)
-    _check_int("batch_size", batch_size, 1)
-    _check_int("n_distractors", n_distractors, 1)
+    check_int("length", length, 3)
+    check_int("batch_size", batch_size, 1)
+    check_int("n_distractors", n_distractors, 1)
     vocab = 2 + n_distractors
     shape = (length, batch_size)
     tokens = torch.randint(2, vocab, shape, generator=generator)  # (L, N)

@@ -35,6 +35,8 @@ from importlib import resources
 
 import torch
 
+from rnn_lib.validation import check_choice, check_int
+
 CORPORA = {
     "shakespeare": "tinyshakespeare.txt",
     "tang": "tang_poems_5char.txt",
@@ -56,8 +58,7 @@ def load_corpus(name: str) -> str:
     Returns:
         the whole file as one string.
     """
-    if name not in CORPORA:
-        raise ValueError(f"corpus must be one of {sorted(CORPORA)}, got {name!r}")
+    check_choice("corpus", name, sorted(CORPORA))
     return (
         resources.files("rnn_lib.data")
         .joinpath(CORPORA[name])
@@ -87,8 +88,7 @@ class Vocabulary:
     """
 
     def __init__(self, chars: Iterable[str], unknown: str = "error"):
-        if unknown not in UNKNOWN_POLICIES:
-            raise ValueError(f"unknown must be 'error' or 'replace', got {unknown!r}")
+        check_choice("unknown", unknown, UNKNOWN_POLICIES)
         chars = list(chars)
         if not chars:
             raise ValueError("a vocabulary needs at least one character, got none")
@@ -239,10 +239,11 @@ class TextStreams:
 
     def __init__(self, ids: torch.Tensor, batch_size: int, seq_len: int):
         if ids.dim() != 1:
-            raise ValueError(f"expected ids of shape (T,), got {tuple(ids.shape)}")
-        for name, value in (("batch_size", batch_size), ("seq_len", seq_len)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+            raise ValueError(
+                f"expected ids of shape (number of characters,), got {tuple(ids.shape)}"
+            )
+        check_int("batch_size", batch_size)
+        check_int("seq_len", seq_len)
         if len(ids) == 0:
             raise ValueError("the text is empty")
         per_stream = len(ids) // batch_size
