@@ -34,6 +34,8 @@ On CUDA, rnn_lib's Python loop launches a few kernels per time step and cuDNN
 runs the whole recurrence in a few; ``--cuda-graph`` adds a column for
 rnn_lib recorded once as a CUDA graph and replayed, which removes the
 per-step launch and Python overhead (the arithmetic stays the same).
+
+Read next: ``tests/test_bench.py``, which checks that it measures what it says.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from rnn_lib.rnn import RNN
+from rnn_lib.validation import check_choice, check_int
 
 MODES = ("forward", "forward+backward", "inference")
 
@@ -252,14 +255,11 @@ def run_benchmark(
     """
     device = torch.device(device)
     for mode in modes:
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    if timer not in ("wall", "cpu"):
-        raise ValueError(f"timer must be 'wall' or 'cpu', got {timer!r}")
+        check_choice("mode", mode, MODES)
+    check_choice("timer", timer, ("wall", "cpu"))
     if timer == "cpu" and device.type != "cpu":
         raise ValueError(f"timer='cpu' measures the CPU only, got device {device}")
-    if repeats < 1:
-        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    check_int("repeats", repeats)
     if cuda_graph and device.type != "cuda":
         raise ValueError(f"cuda_graph=True needs a CUDA device, got {device}")
     results = []

@@ -12,6 +12,8 @@ gradient is rare but huge, and one such step can throw the weights far away.
 Both return and modify exactly what ``torch.nn.utils.clip_grad_norm_`` and
 ``torch.nn.utils.clip_grad_value_`` do (the tests prove it); read these, use
 either.
+
+Read next: :mod:`rnn_lib.init`, the other remedy chapter 6 measures.
 """
 
 from __future__ import annotations

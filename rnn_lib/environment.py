@@ -2,6 +2,8 @@
 
 Every notebook of the course starts with the same setup cell, which imports
 ``rnn_lib`` (installing it when missing) and calls :func:`setup_notebook`.
+
+Read next: :mod:`rnn_lib.functional`, where the course's code begins.
 """
 
 from __future__ import annotations

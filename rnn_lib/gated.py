@@ -26,8 +26,8 @@ multiplies the *recurrent* part of the candidate, bias included::
 :func:`gru_layer` one layer over a sequence, with the conventions of
 :func:`rnn_lib.functional.rnn_step` and :func:`rnn_lib.functional.rnn_layer`
 (time-major input, ``reverse``, packed ``batch_sizes``). The layer functions
-compute the input projections of all steps in one matrix multiply, then loop
-over time. The backward pass is autograd's: chapter 5 derived BPTT by hand for
+compute the input projections of all steps in one matrix multiply, then run
+the one time loop, :func:`rnn_lib.functional.unroll`. The backward pass is autograd's: chapter 5 derived BPTT by hand for
 the plain RNN; for the gated networks we let autograd differentiate the loop.
 
 The modules plug into the machinery of :mod:`rnn_lib.base`: :class:`LSTM` and
@@ -35,6 +35,8 @@ The modules plug into the machinery of :mod:`rnn_lib.base`: :class:`LSTM` and
 ``batch_first``, unbatched and packed input, initial states, dropout and
 every argument check are written there once); :class:`LSTMCell` and
 :class:`GRUCell` subclass :class:`rnn_lib.base.RNNCellBase`.
+
+Read next: :mod:`rnn_lib.models`, the character model that uses these cells.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ recurrent weight (torch's layout); each block is initialised on its own.
   large (a non-normal matrix).
 - :func:`identity_`: ``scale * I`` with zero biases, the IRNN of Le, Jaitly and
   Hinton (2015) for ReLU RNNs.
+
+Read next: :mod:`rnn_lib.data`, the memory tasks chapter 6 trains on.
 """
 
 from __future__ import annotations

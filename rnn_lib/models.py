@@ -7,6 +7,8 @@ next character. :func:`unigram_cross_entropy` is the baseline that any model
 must beat: it predicts every character from its frequency alone, ignoring the
 context. :func:`generate` writes text with a trained model, one character at a
 time, fed back as the next input.
+
+Read next: :mod:`rnn_lib.train`, the loop that trains these models.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ samples without a notebook::
     python -m rnn_lib.train train --corpus shakespeare --seconds 60 --out ckpt.pt
     python -m rnn_lib.train sample ckpt.pt --prime "ROMEO:" --temperature 0.8
     python -m rnn_lib.train evaluate ckpt.pt
+
+Read next: :mod:`rnn_lib.gated`, the cells chapter 8 swaps in.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Data the course ships and builds: corpora and synthetic sequence tasks."""
+"""Data the course ships and builds: corpora and synthetic sequence tasks.
+
+Read next: :mod:`rnn_lib.data.text` (the corpora), then the synthetic tasks
+:mod:`rnn_lib.data.memory_tasks` and :mod:`rnn_lib.data.order_tasks`.
+"""
 
 from rnn_lib.data.text import CORPORA, UNK, TextStreams, Vocabulary, load_corpus, split
 

@@ -10,6 +10,8 @@ Every builder takes a ``torch.Generator`` (reproducible batches, independent
 of the global seed), a ``device`` and a ``batch_first`` flag with torch's
 meaning: tensors are ``(L, N, ...)`` unless ``batch_first``, then
 ``(N, L, ...)``.
+
+Read next: :mod:`rnn_lib.data.order_tasks`, a task that needs the order of events.
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ Two facts make the chapter's claims exact rather than approximate:
 * swapping ``A`` and ``B`` in a sequence gives a sequence that is exactly as
   likely, has the same bag (multiset) of tokens and the same last step, and
   the opposite target.
+
+Read next: :mod:`rnn_lib.diagnostics`, which measures why these tasks are hard.
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ characters, four-line quatrains (五言绝句) and eight-line regulated verse
 (五言律诗), taken from the chinese-poetry/chinese-poetry collection (MIT
 licence) and converted to simplified characters with OpenCC. The poems are in
 the public domain.
+
+Read next: :mod:`rnn_lib.models`, the character model trained on these corpora.
 """
 
 from __future__ import annotations
