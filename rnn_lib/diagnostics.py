@@ -277,3 +277,88 @@ def gradient_norms_through_time(
         for g in grads
     ]
     return torch.stack(norms)  # (L + 1, N)
+
+
+# ---------------------------------------------------------------------------
+# A random RNN at a chosen spectral radius (chapter 6's figures)
+# ---------------------------------------------------------------------------
+
+
+def _random_rnn(hidden_size: int, nonlinearity: str, seed: int) -> nn.RNN:
+    """``torch.nn.RNN(H, H)`` with torch's default weights drawn from its own generator.
+
+    torch's own initialisation draws ``U(-1/sqrt(H), 1/sqrt(H))`` for every
+    parameter from the global generator; here the same draws, in the same
+    order, come from ``torch.Generator().manual_seed(seed)``, so the network
+    is the one ``torch.manual_seed(seed)`` would give, and the global
+    generator is neither read nor reset. The module is built on the ``meta``
+    device so that its constructor draws nothing.
+    """
+    import math
+
+    rnn = nn.RNN(hidden_size, hidden_size, nonlinearity=nonlinearity, device="meta")
+    rnn = rnn.to_empty(device="cpu")
+    generator = torch.Generator().manual_seed(seed)
+    bound = 1.0 / math.sqrt(hidden_size)  # as torch's reset_parameters computes it
+    with torch.no_grad():
+        for parameter in rnn.parameters():  # torch's order: W_ih, W_hh, b_ih, b_hh
+            parameter.uniform_(-bound, bound, generator=generator)
+    return rnn
+
+
+def jacobian_norms_at_radius(
+    radius: float,
+    nonlinearity: str = "tanh",
+    length: int = 60,
+    *,
+    hidden_size: int = 32,
+    batch_size: int = 16,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+):
+    """``||dh_L/dh_t||_2`` of a random one-layer RNN whose ``W_hh`` is ``radius`` times orthogonal.
+
+    The RNN is ``torch.nn.RNN(hidden_size, hidden_size)`` with torch's default
+    input weights and biases, fed N(0, 1) inputs from a zero state; its
+    ``W_hh`` comes from :func:`rnn_lib.init.scaled_orthogonal_`, so
+    ``sigma_max(W_hh)`` equals ``radius`` and the bound is
+    ``radius ** distance``. Chapter 6 draws these curves with
+    :func:`rnn_lib.plotting.plot_jacobian_norms`.
+
+    Every draw comes from generators seeded with ``seed``: torch's default
+    weights from one, then ``W_hh`` and the inputs from a second. The global
+    generator (``torch.manual_seed``) is not touched, so the same arguments
+    give the same curves whatever ran before.
+
+    Args:
+        radius: the spectral radius of ``W_hh``, > 0.
+        nonlinearity: ``'tanh'`` or ``'relu'``.
+        length: the sequence length L.
+        hidden_size: H, also the input size.
+        batch_size: N, the number of sequences.
+        seed: seeds the generators.
+        device: where the RNN runs (the draws are made on the CPU).
+
+    Returns:
+        ``(distance, norms, bound)``: ``distance`` is ``(L + 1,)`` (0 .. L),
+        ``norms`` is ``(L + 1, N)`` (``norms[d]`` is ``||dh_L/dh_{L-d}||``) and
+        ``bound`` is ``(L + 1,)``, all on the CPU.
+    """
+    # Imported here, not at the top: rnn_lib.init imports this module.
+    from rnn_lib.init import scaled_orthogonal_
+    from rnn_lib.validation import check_choice, check_int, check_number
+
+    check_number("radius", radius, positive=True)
+    check_choice("nonlinearity", nonlinearity, ("tanh", "relu"))
+    check_int("length", length)
+    check_int("hidden_size", hidden_size)
+    check_int("batch_size", batch_size)
+    check_int("seed", seed, minimum=0)
+    rnn = _random_rnn(hidden_size, nonlinearity, seed)
+    generator = torch.Generator().manual_seed(seed)
+    rnn = scaled_orthogonal_(rnn, radius, generator).to(device)
+    x = torch.randn(length, batch_size, hidden_size, generator=generator)  # (L, N, H)
+    norms = state_jacobian_norms(rnn, x.to(device)).flip(0).cpu()  # (L + 1, N)
+    distance = torch.arange(length + 1)
+    bound = jacobian_bound(rnn.weight_hh_l0, distance, nonlinearity).cpu()
+    return distance, norms, bound

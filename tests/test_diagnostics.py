@@ -233,3 +233,87 @@ def test_cuda_matches_cpu():
     gpu = state_jacobian_norms(rnn.cuda(), x.cuda())
     torch.testing.assert_close(gpu.cpu(), cpu)
     assert diagnostics.spectral_radius(rnn.weight_hh_l0).device.type == "cuda"
+
+
+# ---------------------------------------------------------------------------
+# jacobian_norms_at_radius: chapter 6's random RNN at a chosen spectral radius
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("radius", [0.5, 1.0, 1.5])
+def test_jacobian_norms_at_radius_lie_under_the_bound(nonlinearity, radius):
+    distance, norms, bound = diagnostics.jacobian_norms_at_radius(
+        radius, nonlinearity, length=20, hidden_size=8, batch_size=4
+    )
+    assert distance.tolist() == list(range(21))
+    assert norms.shape == (21, 4) and bound.shape == (21,)
+    torch.testing.assert_close(
+        bound,
+        torch.tensor(radius).double() ** distance,
+        check_dtype=False,
+        rtol=1e-5,  # float32 weights
+        atol=0,
+    )
+    torch.testing.assert_close(norms[0], torch.ones(4))  # dh_L/dh_L = I
+    assert torch.all(norms <= bound[:, None] * (1 + 1e-4))
+
+
+SMALL = {"length": 6, "hidden_size": 5, "batch_size": 3, "seed": 7}
+
+
+def test_jacobian_norms_at_radius_leave_the_global_generator_alone():
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    first = diagnostics.jacobian_norms_at_radius(1.2, **SMALL)
+    assert torch.equal(torch.get_rng_state(), state)  # neither reset nor drawn from
+    torch.manual_seed(456)  # whatever the global generator holds: the same network
+    second = diagnostics.jacobian_norms_at_radius(1.2, **SMALL)
+    for a, b in zip(first, second):
+        assert torch.equal(a, b)
+    other = diagnostics.jacobian_norms_at_radius(1.2, **(SMALL | {"seed": 8}))
+    assert not torch.equal(first[1], other[1])
+
+
+def test_jacobian_norms_at_radius_match_autograd_on_the_network_it_describes():
+    import math
+
+    from rnn_lib.init import scaled_orthogonal_
+
+    L, H, N, seed, radius = 6, 5, 3, 7, 1.2
+    # torch's default weights, drawn in torch's order from a generator of their own
+    weights, bound = torch.Generator().manual_seed(seed), 1 / math.sqrt(H)
+    shapes = [(H, H), (H, H), (H,), (H,)]  # W_ih, W_hh (replaced below), b_ih, b_hh
+    W_ih, _, b_ih, b_hh = [
+        torch.empty(shape).uniform_(-bound, bound, generator=weights).double()
+        for shape in shapes
+    ]
+    draws = torch.Generator().manual_seed(seed)
+    W_hh = scaled_orthogonal_(torch.empty(H, H), radius, draws).double()
+    x = torch.randn(L, N, H, generator=draws).double()  # (L, N, H)
+
+    def step(h, x_t):  # torch.nn.RNN's recurrence
+        return torch.tanh(W_ih @ x_t + b_ih + W_hh @ h + b_hh)
+
+    def run(h, n, t):  # h_t -> h_L along sequence n
+        for x_k in x[t:, n]:
+            h = step(h, x_k)
+        return h
+
+    torch.manual_seed(seed + 1)  # a network drawn from the global generator differs
+    _, norms, _ = diagnostics.jacobian_norms_at_radius(radius, **SMALL)
+    for n in range(N):
+        states = [torch.zeros(H, dtype=DT)]  # h_0 .. h_L
+        for x_t in x[:, n]:
+            states.append(step(states[-1], x_t))
+        for distance in range(L + 1):
+            t = L - distance
+            J = torch.autograd.functional.jacobian(
+                lambda h, n=n, t=t: run(h, n, t), states[t]
+            )  # (H, H): dh_L/dh_t
+            expected = torch.linalg.matrix_norm(J, ord=2).item()
+            assert norms[distance, n].item() == pytest.approx(expected, rel=1e-4)
+    # the numbers chapter 6's figures were drawn with before the function moved
+    # out of rnn_lib.plotting, where it seeded torch's global generator
+    before = [1.0, 1.1972995, 1.3203232, 1.01185, 0.7558551, 0.6121335, 0.563957]
+    assert norms[:, 0].tolist() == pytest.approx(before, rel=1e-5)
