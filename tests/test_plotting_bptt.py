@@ -1,4 +1,4 @@
-"""Tests for the figures of chapter 5 in rnn_lib.plotting: the benchmark and truncated BPTT."""
+"""Tests for rnn_lib/plotting/bptt.py, chapter 5's figures: the benchmark and truncated BPTT."""
 
 import matplotlib.pyplot as plt
 import pytest
@@ -69,8 +69,10 @@ def test_truncated_draws_nonzero_steps_and_a_band_for_zeros():
     plt.close(fig)
 
 
-def test_truncated_rejects_no_curves():
+def test_truncated_rejects_bad_arguments():
     with pytest.raises(
-        ValueError, match="curves must hold at least one curve, got none"
+        ValueError, match="curves must hold at least one item, got none"
     ):
         plot_truncated_bptt({}, chunk=2)
+    with pytest.raises(TypeError, match="chunk must be an int, got float"):
+        plot_truncated_bptt({"full": [1.0, 2.0]}, chunk=2.0)

@@ -1,4 +1,4 @@
-"""Tests for chapter 8's figures in rnn_lib/plotting.py."""
+"""Tests for rnn_lib/plotting/gated.py, chapter 8's figures."""
 
 import matplotlib
 
@@ -56,5 +56,13 @@ def test_forget_gate_products_one_line_per_unit_highlighting_the_longest_memory(
     ],
 )
 def test_empty_input_is_refused(call):
-    with pytest.raises(ValueError, match="at least one panel, got none"):
+    with pytest.raises(ValueError, match="must hold at least one item, got none"):
         call()
+
+
+def test_highlight_must_be_a_count():
+    P = torch.ones(3, 2, 2)
+    with pytest.raises(TypeError, match="highlight must be an int, got float"):
+        plotting.plot_forget_gate_products({"a": P}, highlight=1.0)
+    with pytest.raises(ValueError, match="highlight must be >= 0, got -1"):
+        plotting.plot_forget_gate_products({"a": P}, highlight=-1)

@@ -1,4 +1,8 @@
-"""Tests for chapter 6's figures and explorer in rnn_lib/plotting.py."""
+"""Tests for rnn_lib/plotting/gradients.py, chapter 6's figures and explorer.
+
+The curves they draw come from rnn_lib.diagnostics.jacobian_norms_at_radius,
+tested in tests/test_diagnostics.py.
+"""
 
 import matplotlib
 
@@ -8,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from rnn_lib import plotting  # noqa: E402
+from rnn_lib import diagnostics, plotting  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -17,28 +21,9 @@ def _close_figures():
     plt.close("all")
 
 
-@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
-@pytest.mark.parametrize("radius", [0.5, 1.0, 1.5])
-def test_jacobian_norms_at_radius_lie_under_the_bound(nonlinearity, radius):
-    distance, norms, bound = plotting.jacobian_norms_at_radius(
-        radius, nonlinearity, length=20, hidden_size=8, batch_size=4
-    )
-    assert distance.tolist() == list(range(21))
-    assert norms.shape == (21, 4) and bound.shape == (21,)
-    torch.testing.assert_close(
-        bound,
-        torch.tensor(radius).double() ** distance,
-        check_dtype=False,
-        rtol=1e-5,  # float32 weights
-        atol=0,
-    )
-    torch.testing.assert_close(norms[0], torch.ones(4))  # dh_L/dh_L = I
-    assert torch.all(norms <= bound[:, None] * (1 + 1e-4))
-
-
 def test_figures_draw():
     curves = {
-        "r": plotting.jacobian_norms_at_radius(
+        "r": diagnostics.jacobian_norms_at_radius(
             1.0, length=10, hidden_size=4, batch_size=2
         )
     }
@@ -85,10 +70,48 @@ def test_explorer_draws_once():
     plotting.gradient_norm_explorer()  # displays the widgets and one figure
 
 
-def test_validation_messages():
-    with pytest.raises(
-        ValueError, match="curves must hold at least one curve, got none"
-    ):
-        plotting.plot_jacobian_norms({})
-    with pytest.raises(ValueError, match="runs must hold one or two runs, got 0"):
-        plotting.plot_cliff(torch.zeros(2), torch.zeros(2), torch.ones(2, 2), {})
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda: plotting.plot_jacobian_norms({}),
+            ValueError,
+            "curves must hold at least one item, got none",
+        ),
+        (
+            lambda: plotting.plot_gradient_norms_through_time({}),
+            ValueError,
+            "curves must hold at least one item, got none",
+        ),
+        (
+            lambda: plotting.plot_cliff(
+                torch.zeros(2), torch.zeros(2), torch.ones(2, 2), {}
+            ),
+            ValueError,
+            "runs must hold one or two runs, got 0",
+        ),
+        (
+            lambda: plotting.plot_jacobian_norm_grid(radii=(1.0,), length=5.0),
+            TypeError,
+            "length must be an int, got float",
+        ),
+        (
+            lambda: plotting.plot_transient_growth([[0.5]], steps=3),
+            TypeError,
+            "W must be a torch.Tensor, got list",
+        ),
+        (
+            lambda: plotting.plot_memory_results([5], {"a": [0.5]}, threshold=0),
+            ValueError,
+            "threshold must be positive, got 0",
+        ),
+        (
+            lambda: plotting.plot_clipping_directions([1.0, 2.0], "2", 1.0),
+            TypeError,
+            "max_norm must be a number, got str",
+        ),
+    ],
+)
+def test_validation_messages(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -1,4 +1,4 @@
-"""Tests for chapter 7's figures in rnn_lib/plotting.py."""
+"""Tests for rnn_lib/plotting/lm.py, chapter 7's figures."""
 
 import math
 
@@ -26,7 +26,9 @@ def test_lm_curves_draw_validation_points_baseline_and_perplexity_axis():
     assert list(lines["carried: validation"].get_ydata()) == [2.5, 2.2]
     assert list(lines["unigram baseline"].get_ydata()) == [3.3, 3.3]
     smoothed = next(line for line in ax.get_lines() if len(line.get_xdata()) == 91)
-    assert smoothed.get_ydata()[0] == pytest.approx(3.0 - 0.01 * 4.5)  # mean of steps 1..10
+    assert smoothed.get_ydata()[0] == pytest.approx(
+        3.0 - 0.01 * 4.5
+    )  # mean of steps 1..10
     (perplexity_axis,) = ax.child_axes
     assert perplexity_axis.get_ylabel() == "perplexity"
 
@@ -41,3 +43,14 @@ def test_temperatures_show_the_softmax_of_the_scaled_logits():
         assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "c"]
         assert ax.get_title() == f"T = {temperature}"
     assert math.isclose(sum(torch.softmax(logits / 0.5, 0)).item(), 1.0, rel_tol=1e-6)
+
+
+def test_temperatures_draw_one_panel_and_refuse_a_zero_temperature():
+    fig = plot_temperatures(
+        torch.tensor([2.0, 0.0, 1.0]), ["a", "b", "c"], [1.0], top=3
+    )
+    assert [ax.get_title() for ax in fig.axes] == ["T = 1.0"]
+    with pytest.raises(ValueError, match=r"temperatures\[1\] must be positive, got 0"):
+        plot_temperatures(torch.tensor([2.0, 0.0]), ["a", "b"], [1.0, 0])
+    with pytest.raises(TypeError, match="logits must be a torch.Tensor, got list"):
+        plot_temperatures([2.0, 0.0], ["a", "b"], [1.0])

@@ -1,4 +1,4 @@
-"""Tests for chapter 1's figures in rnn_lib/plotting.py: plot_model_comparison
+"""Tests for rnn_lib/plotting/order.py, chapter 1's figures: plot_model_comparison
 and plot_twin_differences."""
 
 import matplotlib
@@ -62,13 +62,6 @@ def test_model_comparison_draws_every_history_in_both_panels():
     assert (
         mcolors.to_hex(one_step.get_color()) == "#e69f00"
     )  # the first Okabe-Ito colour
-    assert recurrent.get_linewidth() == 3
-    one_step = next(
-        line for line in loss_ax.get_lines() if line.get_label() == "one step"
-    )
-    assert (
-        mcolors.to_hex(one_step.get_color()) == "#e69f00"
-    )  # the first Okabe-Ito colour
 
 
 def test_model_comparison_without_chance_lines():
@@ -78,11 +71,13 @@ def test_model_comparison_without_chance_lines():
 
 def test_model_comparison_validation():
     with pytest.raises(
-        ValueError, match="histories must hold at least one model, got none"
+        ValueError, match="histories must hold at least one item, got none"
     ):
         plot_model_comparison({})
     with pytest.raises(ValueError, match=r"history 'bad' lacks \['accuracy'\]"):
         plot_model_comparison({"bad": {"step": [0], "loss": [1.0]}})
+    with pytest.raises(TypeError, match="chance_loss must be a number, got str"):
+        plot_model_comparison(HISTORIES, chance_loss="0.69")
 
 
 def test_twin_differences_one_row_per_model_with_the_values_as_bars():
@@ -105,8 +100,10 @@ def test_twin_differences_one_row_per_model_with_the_values_as_bars():
 
 def test_twin_differences_validation():
     with pytest.raises(
-        ValueError, match="differences must hold at least one model, got none"
+        ValueError, match="differences must hold at least one item, got none"
     ):
         plot_twin_differences({}, (1, 2))
     with pytest.raises(ValueError, match=r"same length, got \[2, 3\]"):
         plot_twin_differences({"a": [0, 1], "b": [0, 1, 2]}, (1, 2))
+    with pytest.raises(TypeError, match=r"marker_steps\[1\] must be an int, got float"):
+        plot_twin_differences({"a": [0, 1]}, (1, 2.0))

@@ -1,4 +1,4 @@
-"""Tests for the figures of chapters 2 to 4 in rnn_lib.plotting: the unrolled graph and a packed batch."""
+"""Tests for rnn_lib/plotting/unrolled.py, chapters 1 to 4: the unrolled graph and a packed batch."""
 
 import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
@@ -27,7 +27,10 @@ def centre(patch):
 @pytest.mark.parametrize("show_output", [False, True])
 def test_one_box_per_state(steps, num_layers, bidirectional, show_output):
     fig = plot_unrolled_rnn(
-        steps, num_layers=num_layers, bidirectional=bidirectional, show_output=show_output
+        steps,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        show_output=show_output,
     )
     ax = fig.axes[-1]
     chains = num_layers * (2 if bidirectional else 1)
@@ -54,7 +57,9 @@ def test_h_n_marks_the_last_state_of_each_chain(num_layers, bidirectional):
     ax = fig.axes[-1]
     state_xs = sorted({round(centre(p)[0], 6) for p in boxes(ax) if centre(p)[1] == 0})
     first, last = state_xs[0], state_xs[-1]  # the columns of x_1 and x_L
-    marked = sorted(h_n_boxes(ax), key=lambda p: centre(p)[1])  # bottom to top = h_n order
+    marked = sorted(
+        h_n_boxes(ax), key=lambda p: centre(p)[1]
+    )  # bottom to top = h_n order
     assert len(marked) == num_layers * (2 if bidirectional else 1)
     for index, patch in enumerate(marked):
         backward = bidirectional and index % 2 == 1
@@ -75,16 +80,18 @@ def test_readout_and_folded_panels():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"steps": 0}, "steps must be a positive int, got 0"),
-        ({"steps": 2.0}, "steps must be a positive int, got 2.0"),
-        ({"num_layers": 0}, "num_layers must be a positive int, got 0"),
-        ({"num_layers": True}, "num_layers must be a positive int, got True"),
+        ({"steps": 0}, ValueError, "steps must be >= 1, got 0"),
+        ({"steps": 2.0}, TypeError, "steps must be an int, got float"),
+        ({"num_layers": 0}, ValueError, "num_layers must be >= 1, got 0"),
+        ({"num_layers": True}, TypeError, "num_layers must be an int, got bool"),
+        ({"bidirectional": 1}, TypeError, "bidirectional must be a bool, got int"),
+        ({"folded": "yes"}, TypeError, "folded must be a bool, got str"),
     ],
 )
-def test_rejects_bad_sizes(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_rejects_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
         plot_unrolled_rnn(**kwargs)
 
 
@@ -115,7 +122,15 @@ def test_packed_batch_matches_torch_layout():
     plt.close(fig)
 
 
-@pytest.mark.parametrize("lengths", [[], [0, 2], [2, 1.0], [True]])
-def test_packed_batch_rejects_bad_lengths(lengths):
-    with pytest.raises(ValueError, match="lengths must be a non-empty sequence of positive ints"):
+@pytest.mark.parametrize(
+    ("lengths", "error", "message"),
+    [
+        ([], ValueError, "lengths must hold at least one item, got none"),
+        ([0, 2], ValueError, r"lengths\[0\] must be >= 1, got 0"),
+        ([2, 1.0], TypeError, r"lengths\[1\] must be an int, got float"),
+        ([True], TypeError, r"lengths\[0\] must be an int, got bool"),
+    ],
+)
+def test_packed_batch_rejects_bad_lengths(lengths, error, message):
+    with pytest.raises(error, match=message):
         plot_packed_batch(lengths)

@@ -1,0 +1,143 @@
+"""Chapter 1's figures: models that see order against models that do not.
+
+Chapter 1 (*Why sequence models*) trains a one-step model, a bag-of-steps
+model and a recurrent one on a task that only order can solve.
+:func:`plot_model_comparison` draws their learning curves;
+:func:`plot_twin_differences` shows, step by step, whether each model can tell
+a sequence from its twin with two markers swapped.
+
+Read next: :mod:`rnn_lib.plotting.unrolled`, the diagrams of chapters 1 to 4.
+"""
+
+from __future__ import annotations
+
+from itertools import cycle
+
+from rnn_lib.plotting.style import COLOURS, UNNAMED, new_figure
+from rnn_lib.validation import check_int, check_nonempty, check_number
+
+
+def _check_histories(histories: dict) -> None:
+    check_nonempty("histories", histories)
+    for label, history in histories.items():
+        missing = {"step", "loss", "accuracy"} - set(history)
+        if missing:
+            raise ValueError(f"history {label!r} lacks {sorted(missing)}")
+
+
+def _chance_line(ax, chance: float) -> None:
+    """A dashed line at the score of guessing, under the curves, labelled at the right."""
+    line = {"color": COLOURS["bound"], "linestyle": "--", "linewidth": 0.8}
+    ax.axhline(chance, zorder=1.5, **line)
+    ax.annotate(
+        "chance",
+        (1, chance),
+        xycoords=("axes fraction", "data"),
+        xytext=(-4, -4),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        fontsize=8,
+    )
+
+
+def plot_model_comparison(
+    histories: dict,
+    *,
+    chance_loss: float | None = None,
+    chance_accuracy: float | None = None,
+    styles: dict | None = None,
+):
+    """Loss and accuracy of several models against training steps, side by side.
+
+    Args:
+        histories: ``{label: {"step": [...], "loss": [...], "accuracy": [...]}}``,
+            one entry per model, the three lists of equal length.
+        chance_loss: if given, a dashed line at the loss of guessing.
+        chance_accuracy: if given, a dashed line at the accuracy of guessing.
+        styles: an optional ``{label: {keyword: value}}`` of matplotlib line
+            styles, e.g. ``{"recurrent": {"color": COLOURS["rnn"]}}``; a label
+            without a colour takes the next colour of ``style.UNNAMED``. Curves
+            that lie on top of each other stay visible if the first drawn is
+            wider.
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    _check_histories(histories)
+    chances = {"loss": chance_loss, "accuracy": chance_accuracy}
+    for name, chance in chances.items():
+        if chance is not None:
+            check_number(f"chance_{name}", chance)
+    palette, styles = cycle(UNNAMED), styles or {}
+    fig, (loss_ax, accuracy_ax) = new_figure(ncols=2, width=4.6, height=3.4)
+    for label, history in histories.items():
+        style = {"linewidth": 1.6} | styles.get(label, {})
+        style.setdefault("color", next(palette))
+        loss_ax.plot(history["step"], history["loss"], label=label, **style)
+        accuracy_ax.plot(history["step"], history["accuracy"], label=label, **style)
+    for ax, (name, chance) in zip((loss_ax, accuracy_ax), chances.items()):
+        if chance is not None:
+            _chance_line(ax, chance)
+        ax.set_xlabel("training step")
+        ax.set_ylabel(f"test {name}")
+    accuracy_ax.set_ylim(0.4, 1.02)
+    accuracy_ax.legend(loc="center right", fontsize=8)
+    return fig
+
+
+def _check_differences(differences: dict, marker_steps) -> int:
+    """The common length of every entry of ``differences``."""
+    check_nonempty("differences", differences)
+    lengths = {len(values) for values in differences.values()}
+    if len(lengths) != 1:
+        raise ValueError(
+            "every entry of differences must have the same length, "
+            f"got {sorted(lengths)}"
+        )
+    for i, step in enumerate(marker_steps):
+        check_int(f"marker_steps[{i}]", step)
+    (length,) = lengths
+    return length
+
+
+def plot_twin_differences(
+    differences: dict,
+    marker_steps: tuple[int, int],
+    *,
+    colours: dict | None = None,
+):
+    """Per step, how far apart two inputs leave each model's view: one row per model.
+
+    Chapter 1 feeds a sequence and its twin (the same sequence with markers
+    ``A`` and ``B`` swapped) to each model and plots, at every step, the
+    distance between what the model holds for the two; where a bar is zero the
+    model cannot tell them apart.
+
+    Args:
+        differences: ``{label: values}``, each ``values`` of shape ``(L,)``: the
+            distance at steps ``1 .. L``.
+        marker_steps: the steps (counted from 1) where the two markers sit.
+        colours: an optional ``{label: colour}``; the RNN's colour otherwise.
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    length = _check_differences(differences, marker_steps)
+    colours = colours or {}
+    fig, axes = new_figure(
+        nrows=len(differences), width=7.0, height=1.5, sharex=True, squeeze=False
+    )
+    steps = list(range(1, length + 1))
+    for ax, (label, values) in zip(axes[:, 0], differences.items()):
+        values = [float(v) for v in values]
+        ax.bar(steps, values, color=colours.get(label, COLOURS["rnn"]), width=0.7)
+        for step in marker_steps:
+            ax.axvline(step, color=COLOURS["bound"], linestyle=":", linewidth=0.8)
+        ax.set_ylabel(label, rotation=0, ha="right", va="center")
+        ax.set_ylim(0, max(values) * 1.15 or 1)
+        ax.set_yticks([])
+        ax.spines[["top", "right", "left"]].set_visible(False)
+    axes[-1, 0].set_xticks(steps)
+    axes[-1, 0].set_xlabel("step $t$ (dotted: the two markers)")
+    return fig

@@ -1,0 +1,96 @@
+"""The course's look: one palette, one figure size, and the drawing canvas.
+
+Every figure of every chapter takes its colours from here, so a colour means
+the same thing throughout the book: blue is the plain RNN (and ``W_ih``),
+vermillion the LSTM, green the GRU, orange torch's own code (and the states
+``nn.RNN`` returns in ``h_n``), grey a baseline, black a bound. The colours are
+Okabe and Ito's, safe for colour-blind readers.
+
+Used by every figure module; read next: :mod:`rnn_lib.plotting.order`,
+chapter 1's figures.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+
+# The palette: Okabe and Ito's colours, and the greys of the diagrams.
+BLACK = "#000000"
+ORANGE = "#E69F00"
+SKY_BLUE = "#56B4E9"
+GREEN = "#009E73"
+BLUE = "#0072B2"
+VERMILLION = "#D55E00"
+PURPLE = "#CC79A7"
+GREY = "#999999"
+
+#: What each colour means, in every chapter.
+COLOURS = {
+    "rnn": BLUE,
+    "lstm": VERMILLION,
+    "gru": GREEN,
+    "baseline": GREY,
+    "bound": BLACK,
+    "torch": ORANGE,
+    "rnn_lib": BLUE,
+    # the diagrams' inks and fills
+    "text": BLACK,
+    "paper": "white",  # a state's box, a note's background
+    "edge": "#333333",  # a box's outline
+    "copy": "#555555",  # an arrow that copies, through no weight
+    "faded": "#666666",  # a legend entry for faint lines
+    "padding_text": "#888888",
+    "guide": "#dddddd",  # axis lines and chunk marks behind the data
+    "padding": "#e6e6e6",
+    "given": "#f2f2f2",  # what a network is given: x_t, h_0
+    "output": "#eef4fa",
+    "readout": "#fbeee6",
+    "on_map": "white",  # a path drawn over a colour map
+}
+
+#: The colour map for a surface, such as a loss over two weights.
+SURFACE_MAP = "viridis"
+
+#: The order in which curves take colours when a swept value (a spectral
+#: radius, an initialisation) tells them apart: dark to light.
+SWEEP = (BLUE, SKY_BLUE, GREEN, ORANGE, VERMILLION, PURPLE)
+
+#: The order for curves that are models, the plain RNN first.
+MODELS = (COLOURS["rnn"], COLOURS["lstm"], COLOURS["gru"], COLOURS["torch"])
+
+#: The order for curves the caller has not coloured, sparing the RNN's blue
+#: for the curve the caller names.
+UNNAMED = (ORANGE, SKY_BLUE, GREEN, PURPLE, VERMILLION, BLUE)
+
+
+def model_colour(label: str, index: int) -> str:
+    """A label that starts with RNN, LSTM or GRU gets its model's colour, others ``SWEEP``'s."""
+    return COLOURS.get(label.split()[0].lower(), SWEEP[index % len(SWEEP)])
+
+
+def new_figure(
+    ncols: int = 1, nrows: int = 1, width: float = 6.0, height: float = 3.6, **kwargs
+):
+    """A figure with the course's size and a grid of axes; returns ``(fig, axes)``.
+
+    Args:
+        ncols, nrows: the grid of axes.
+        width, height: the size of one axes' cell, in inches.
+        **kwargs: passed to ``plt.subplots`` (``sharey``, ``squeeze`` ...).
+    """
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(width * ncols, height * nrows),
+        layout="constrained",
+        **kwargs,
+    )
+    return fig, axes
+
+
+def canvas(ax, xlim: tuple[float, float], ylim: tuple[float, float]) -> None:
+    """Turn ``ax`` into a drawing board: these limits, equal scales, no axes."""
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal")
+    ax.axis("off")

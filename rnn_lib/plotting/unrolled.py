@@ -1,0 +1,364 @@
+"""Chapters 1 to 4's diagrams: the RNN unrolled through time, and a packed batch.
+
+:func:`plot_unrolled_rnn` draws the recurrence as chapter 2 derives it (one box
+per state, one arrow per use of a weight) and grows with chapters 3 and 4 to
+stacked and bidirectional layers, the output and the states ``nn.RNN`` returns
+in ``h_n``. :func:`plot_packed_batch` shows chapter 4's ``PackedSequence``.
+
+Both draw on a :func:`~rnn_lib.plotting.style.canvas` in data units: a box is
+``BOX_W`` by ``BOX_H``, columns (time steps) lie ``DX`` apart and rows
+(inputs, layers, outputs) ``DY`` apart.
+
+Read next: :mod:`rnn_lib.plotting.bptt`, chapter 5's figures.
+"""
+
+from __future__ import annotations
+
+import matplotlib.colors as mcolors
+import torch
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
+from matplotlib.path import Path
+from torch.nn.utils.rnn import pack_padded_sequence
+
+from rnn_lib.plotting.style import COLOURS, canvas, new_figure
+from rnn_lib.validation import check_bool, check_int, check_nonempty
+
+BOX_W, BOX_H, DX, DY = 0.9, 0.55, 1.7, 1.1
+
+#: An arrow's colour names the weight it multiplies by.
+ARROW_COLOURS = {
+    "ih": COLOURS["rnn"],
+    "hh": COLOURS["gru"],
+    "hy": COLOURS["lstm"],
+    "copy": COLOURS["copy"],
+}
+
+
+# ---------------------------------------------------------------------------
+# Boxes and arrows
+# ---------------------------------------------------------------------------
+
+
+def _box(ax, x, y, text, face=COLOURS["paper"], h_n=None):
+    """A rounded box centred at (x, y); a state in ``h_n`` gets an orange edge and its index."""
+    edge = COLOURS["edge"] if h_n is None else COLOURS["torch"]
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - BOX_W / 2, y - BOX_H / 2),
+            BOX_W,
+            BOX_H,
+            boxstyle="round,pad=0.04,rounding_size=0.12",
+            facecolor=face,
+            edgecolor=edge,
+            linewidth=1.2 if h_n is None else 2.6,
+        )
+    )
+    ax.text(x, y, text, ha="center", va="center", fontsize=11)
+    if h_n is not None:
+        corner = (x + BOX_W / 2 - 0.02, y + BOX_H / 2 - 0.02)
+        ax.text(
+            *corner,
+            str(h_n),
+            color=edge,
+            fontsize=7,
+            ha="right",
+            va="top",
+            fontweight="bold",
+        )
+
+
+def _arrow(ax, points, kind, label=None):
+    """An arrow along ``points`` in the colour of weight ``kind``, labelled at its middle."""
+    colour = ARROW_COLOURS[kind]
+    ax.add_patch(
+        FancyArrowPatch(
+            path=Path(points),
+            arrowstyle="-|>",
+            mutation_scale=12,
+            linewidth=1.3,
+            color=colour,
+        )
+    )
+    if label:
+        (x0, y0), (x1, y1) = points[0], points[-1]
+        vertical = abs(x1 - x0) < abs(y1 - y0)
+        ax.text(
+            (x0 + x1) / 2 + (0.06 if vertical else 0),
+            (y0 + y1) / 2 + (0 if vertical else 0.04),
+            label,
+            color=colour,
+            fontsize=9,
+            ha="left" if vertical else "center",
+            va="center" if vertical else "bottom",
+        )
+
+
+def _up(ax, x, y_from, y_to, kind, lane=None, label=None):
+    """An arrow up column x; with a lane, routed through the gap right of the column."""
+    if lane is None:
+        _arrow(ax, [(x, y_from + BOX_H / 2), (x, y_to - BOX_H / 2)], kind, label)
+        return
+    side = x + BOX_W / 2 + 0.1 + 0.1 * lane
+    points = [
+        (x + BOX_W / 2 - 0.06, y_from + BOX_H / 2),
+        (side, y_from + BOX_H / 2 + 0.12),
+        (side, y_to - BOX_H / 2 - 0.2),
+        (x + 0.15 * (lane + 1), y_to - BOX_H / 2),
+    ]
+    _arrow(ax, points, kind, label)
+
+
+def _feed(ax, x, sources, row, kind, label=None):
+    """Arrows into ``row`` at column x from each source row: straight from the row below."""
+    lane = 0
+    for source in sorted(sources, reverse=True):
+        if source == row - 1:
+            _up(ax, x, source * DY, row * DY, kind, label=label)
+        else:
+            _up(ax, x, source * DY, row * DY, kind, lane, label)
+            lane += 1
+
+
+# ---------------------------------------------------------------------------
+# Rows of the unrolled graph
+# ---------------------------------------------------------------------------
+
+
+def _layer_rows(layer, directions):
+    """The rows a layer's chains sit in, bottom to top; layer -1 is the input row 0."""
+    if layer < 0:
+        return [0]
+    return list(range(layer * directions + 1, (layer + 1) * directions + 1))
+
+
+def _chain(ax, xs, layer, backward, *, layers, directions):
+    """One layer's states in one direction: ``h_0``, the states, W_hh and the inputs.
+
+    The chain's index in ``h_0`` and ``h_n`` is one less than its row. With one
+    layer and one direction, ``h_0`` is written plain and the weights named.
+    """
+    index = layer * directions + int(backward)
+    row, y, steps = index + 1, (index + 1) * DY, len(xs) - 1
+    single = layers == 1 and directions == 1
+    time = range(steps, 0, -1) if backward else range(1, steps + 1)
+    sign = -1 if backward else 1
+    previous = xs[time[0]] - sign * DX
+    _box(ax, previous, y, "$h_0$" if single else f"$h_0[{index}]$", COLOURS["given"])
+    head = r"\overleftarrow{h}" if backward else "h"
+    upper = f"^{{({layer + 1})}}" if layers > 1 else ""
+    below = _layer_rows(layer - 1, directions)
+    for t in time:
+        h_n = index if t == time[-1] else None
+        _box(ax, xs[t], y, f"${head}{upper}_{{{t}}}$", h_n=h_n)
+        named = single and t == 1
+        ends = [(previous + sign * BOX_W / 2, y), (xs[t] - sign * BOX_W / 2, y)]
+        _arrow(ax, ends, "hh", "$W_{hh}$" if named else None)
+        previous = xs[t]
+        _feed(ax, xs[t], below, row, "ih", "$W_{ih}$" if named else None)
+
+
+def _top_row(ax, xs, row, below, letter, face, kind, label=None):
+    """A row above the layers: ``o_t`` (a copy) or ``y_t`` (the readout)."""
+    for t in range(1, len(xs)):
+        _box(ax, xs[t], row * DY, f"${letter}_{{{t}}}$", face=face)
+        _feed(ax, xs[t], below, row, kind, label if t == 1 else None)
+
+
+def _folded(ax, readout, top):
+    """The same network folded: ``x_t`` into ``h_t``, which loops back into itself."""
+    _box(ax, 0, 0, "$x_t$", face=COLOURS["given"])
+    _box(ax, 0, DY, "$h_t$")
+    _up(ax, 0, 0, DY, "ih", label="$W_{ih}$")
+    right = BOX_W / 2
+    loop = [
+        (right, DY + 0.12),
+        (right + 0.45, DY + 0.5),
+        (right + 0.45, DY - 0.5),
+        (right, DY - 0.12),
+    ]
+    _arrow(ax, loop, "hh")
+    ax.text(
+        right + 0.5, DY, "$W_{hh}$", color=ARROW_COLOURS["hh"], fontsize=9, va="center"
+    )
+    if readout:
+        _box(ax, 0, 2 * DY, "$y_t$", face=COLOURS["readout"])
+        _up(ax, 0, DY, 2 * DY, "hy", label="$W_{hy}$")
+    canvas(ax, (-0.6, 1.6), (-0.45, top + 0.6))
+
+
+def _unrolled_figure(steps, directions, rows, folded):
+    """The figure, sized to the grid; with ``folded``, a narrow panel on the left."""
+    wide = 1.05 * (steps + 2 * directions)
+    return new_figure(
+        ncols=2 if folded else 1,
+        width=(wide + 1.6) / 2 if folded else wide,
+        height=0.4 + 0.75 * rows,
+        gridspec_kw={"width_ratios": [1.6, wide]} if folded else None,
+    )
+
+
+def plot_unrolled_rnn(
+    steps: int = 4,
+    *,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    show_output: bool = False,
+    readout: bool = False,
+    folded: bool = False,
+):
+    """Draw an RNN unrolled through time: one box per state, one arrow per use of a weight.
+
+    Every box in a row applies the same weights; an arrow's colour names the
+    weight it multiplies by (blue input-to-hidden, green hidden-to-hidden,
+    orange readout). The states that ``nn.RNN`` returns in ``h_n`` get a thick
+    orange edge and their index in ``h_n``: a forward chain ends at the last
+    step, a backward chain at the first. Time steps are numbered from 1 as in
+    the book's equations (``x_1`` is ``input[0]`` in code).
+
+    Args:
+        steps: number of time steps L drawn, at least 1.
+        num_layers: stacked layers, drawn bottom to top.
+        bidirectional: also draw each layer's backward chain (right to left).
+        show_output: draw the top layer's output ``o_t`` (both directions
+            concatenated), which is what ``nn.RNN`` returns as ``output``.
+        readout: draw the output layer ``y_t = W_hy h_t + b_y`` on top.
+        folded: add a panel on the left with the folded (looped) network.
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    check_int("steps", steps)
+    check_int("num_layers", num_layers)
+    flags = {"bidirectional": bidirectional, "show_output": show_output}
+    for name, flag in (flags | {"readout": readout, "folded": folded}).items():
+        check_bool(name, flag)
+    directions = 2 if bidirectional else 1
+    rows = 1 + num_layers * directions + show_output + readout
+    fig, axes = _unrolled_figure(steps, directions, rows, folded)
+    ax = axes[-1] if folded else axes
+    xs = [DX * t for t in range(steps + 1)]  # xs[t] for t = 1..steps
+    for t in range(1, steps + 1):
+        _box(ax, xs[t], 0, f"$x_{{{t}}}$", face=COLOURS["given"])
+    for layer in range(num_layers):
+        for backward in (False, True)[:directions]:
+            _chain(ax, xs, layer, backward, layers=num_layers, directions=directions)
+    row = num_layers * directions  # the row drawn last
+    below = _layer_rows(num_layers - 1, directions)  # the rows that feed the next
+    if show_output:  # o_t concatenates the top layer's directions: a copy, no weight
+        row += 1
+        _top_row(ax, xs, row, below, "o", COLOURS["output"], "copy")
+        below = [row]
+    if readout:
+        row += 1
+        _top_row(ax, xs, row, below, "y", COLOURS["readout"], "hy", "$W_{hy}$")
+    right = xs[steps] + (DX if bidirectional else 0) + 0.9
+    canvas(ax, (xs[1] - DX - 0.6, right), (-0.45, row * DY + 0.6))
+    if folded:
+        _folded(axes[0], readout, row * DY)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# A packed batch (chapter 4)
+# ---------------------------------------------------------------------------
+
+PACKED_GAP = 1.7  # horizontal distance between the columns of a packed batch
+
+
+def _check_lengths(lengths) -> list[int]:
+    lengths = list(lengths)
+    check_nonempty("lengths", lengths)
+    for i, n in enumerate(lengths):
+        check_int(f"lengths[{i}]", n)
+    return lengths
+
+
+def _pack_layout(lengths):
+    """Pack ids ``t * N + b`` with torch; return each id's row, the column order, batch_sizes."""
+    N, L = len(lengths), max(lengths)
+    ids = torch.arange(L * N, dtype=torch.float64).view(L, N, 1)  # id = t * N + b
+    packed = pack_padded_sequence(ids, torch.tensor(lengths), enforce_sorted=False)
+    row_of = {int(i): row for row, i in enumerate(packed.data[:, 0].tolist())}
+    order = packed.sorted_indices.tolist()  # column j shows sequence order[j]
+    return row_of, order, packed.batch_sizes.tolist()
+
+
+def _packed_cell(ax, x, t, label):
+    """One step of one sequence: its row in ``PackedSequence.data``, or padding."""
+    real = label is not None
+    face = mcolors.to_rgba(COLOURS["rnn"], 0.25) if real else COLOURS["padding"]
+    ax.add_patch(
+        Rectangle(
+            (x - 0.5, t - 0.4),
+            1.0,
+            0.8,
+            facecolor=face,
+            edgecolor=COLOURS["edge"],
+            linewidth=1,
+        )
+    )
+    ink = COLOURS["text"] if real else COLOURS["padding_text"]
+    ax.text(
+        x, t, label if real else "pad", ha="center", va="center", fontsize=10, color=ink
+    )
+
+
+def _packed_labels(ax, N, batch_sizes):
+    """Each row's time index on the left, ``batch_sizes[t]`` on the right, a key below."""
+    for t, size in enumerate(batch_sizes):
+        ax.text(
+            (N - 1) * PACKED_GAP + 0.7,
+            t,
+            f"batch_sizes[{t}] = {size}",
+            ha="left",
+            va="center",
+            fontsize=9,
+            color=COLOURS["torch"],
+        )
+        ax.text(-0.7, t, f"t = {t}", ha="right", va="center", fontsize=9)
+    ax.text(
+        (N - 1) * PACKED_GAP / 2,
+        -1.35,
+        "numbers: rows of PackedSequence.data",
+        ha="center",
+        va="bottom",
+        fontsize=9,
+        style="italic",
+    )
+
+
+def plot_packed_batch(lengths):
+    """Draw how ``pack_padded_sequence`` lays out a batch of sequences of different lengths.
+
+    One column per sequence, in the order the packed batch uses (longest first,
+    as ``sorted_indices`` says), one row per time step. A real step shows its
+    row in ``PackedSequence.data``; padding is grey. On the right of each row,
+    ``batch_sizes[t]``: the number of sequences still running at step t. The
+    layout is computed by packing a tensor with torch itself, not re-derived.
+
+    Args:
+        lengths: the length of each sequence, in the batch's own order.
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    lengths = _check_lengths(lengths)
+    N, L = len(lengths), max(lengths)
+    row_of, order, batch_sizes = _pack_layout(lengths)
+    fig, ax = new_figure(width=1.6 + 0.75 * PACKED_GAP * N + 1.6, height=1.0 + 0.5 * L)
+    for j, b in enumerate(order):
+        x = j * PACKED_GAP
+        ax.text(
+            x,
+            -0.55,
+            f"sequence {b}\nlength {lengths[b]}",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+        for t in range(L):
+            real = t < lengths[b]
+            _packed_cell(ax, x, t, str(row_of[t * N + b]) if real else None)
+    _packed_labels(ax, N, batch_sizes)
+    canvas(ax, (-1.5, (N - 1) * PACKED_GAP + 2.9), (L - 0.4, -1.9))  # time runs down
+    return fig
