@@ -1,17 +1,17 @@
-"""rnn_lib.grading.checking and the references behind the checks.
+"""rnn_lib.grading.checking: how a Check compares and explains.
 
 The feedback names what differs (output, position, size, case), catches
-wrong structures, dtypes and in-place changes, and shows only itself in a
-notebook. The references that are not torch itself agree with torch.
+wrong structures, dtypes and in-place changes, names a known mistake or
+gives the hint, and shows only itself in a notebook; a Check prints one line
+when it passes.
 """
+
+from functools import partial
 
 import pytest
 import torch
 
-import rnn_lib.grading as grading
-from rnn_lib import functional
-from rnn_lib.grading import backprop, char_model, gradients, recurrence, shapes
-from rnn_lib.grading.checking import Case, CheckFailed, Output, verify
+from rnn_lib.grading.checking import Case, Check, CheckFailed, Mistake, Output
 
 CASES = [Case({"N": 1}, {"x": torch.ones(1, 3, dtype=torch.float64)}),
          Case({"N": 2}, {"x": torch.arange(6.0, dtype=torch.float64).view(2, 3)})]  # fmt: skip
@@ -20,6 +20,12 @@ OUT = [Output("y", "(N, 3)", ("batch row", "unit"))]
 
 def double(x):
     return 2 * x
+
+
+def verify(name, student, reference, cases, outputs, **kwargs) -> None:
+    Check("9.9", name, reference, lambda: cases, tuple(outputs), **kwargs).verify(
+        student
+    )
 
 
 def feedback(student, outputs=OUT, **kwargs) -> str:
@@ -31,6 +37,16 @@ def feedback(student, outputs=OUT, **kwargs) -> str:
 def test_a_correct_answer_passes_silently(capsys):
     verify("double", lambda x: x + x, double, CASES, OUT)
     assert capsys.readouterr().out == ""
+
+
+def test_a_check_prints_one_line_when_it_passes_and_nothing_when_it_fails(capsys):
+    check = Check("9.9", "double", double, lambda: CASES, tuple(OUT))
+    check(lambda x: x + x)
+    assert capsys.readouterr().out == "double: all checks passed\n"
+    with pytest.raises(CheckFailed):
+        check(lambda x: 3 * x)
+    assert capsys.readouterr().out == ""
+    assert (check.label, repr(check)) == ("9.9 double", "<check 9.9 double>")
 
 
 def test_feedback_names_the_position_the_values_and_the_case():
@@ -105,129 +121,30 @@ def test_hint_when_no_known_mistake_matches():
     )
 
 
+def scaled(x, factor=2):
+    return factor * x
+
+
+MISTAKES = (
+    Mistake("tripled", "multiply by two, not three.", partial(scaled, factor=3)),
+    Mistake("negated", "keep the sign.", lambda x: -2 * x),
+)
+
+
+def test_a_known_mistake_is_named_instead_of_the_hint():
+    got = feedback(lambda x: x * 3.0, mistakes=MISTAKES, hint="Multiply by two.")
+    assert got.endswith(
+        '\nYour answers equal those of a known mistake, "tripled": '
+        "multiply by two, not three."
+    )
+    assert "Multiply by two." not in got
+    # a mistake names an answer only if it equals it on every case
+    assert feedback(lambda x: 3 * x if len(x) == 1 else 4 * x, mistakes=MISTAKES) == (
+        "double's y differs from the reference at batch row 0, unit 0: expected 2, "
+        "got 3 (largest error 1, for N=1)."
+    )
+
+
 def test_notebooks_show_the_feedback_not_a_traceback():
     error = CheckFailed("first line\nsecond line")
     assert error._render_traceback_() == ["CheckFailed: first line", "second line"]
-
-
-def test_every_check_prints_one_line_when_it_passes(capsys):
-    solutions = {
-        "rnn_step": recurrence._step_reference,
-        "rnn_layer": recurrence._layer_reference,
-        "stacked_rnn": recurrence._stacked_reference,
-        "bidirectional_rnn": recurrence._bidirectional_reference,
-        "rnn_output_shapes": shapes._shape_reference,
-        "count_parameters": shapes._count_reference,
-        "final_features": shapes._final_reference,
-        "numerical_gradient": backprop._numerical_reference,
-        "rnn_step_backward": backprop._step_backward_reference,
-        "rnn_backward": backprop._backward_reference,
-        "jacobian_norms": gradients._jacobian_reference,
-        "clip_grad_norm_": gradients._reference_clip,
-        "sequence_loss": char_model._loss_reference,
-        "next_char_probabilities": char_model._probability_reference,
-        "train_step": char_model._train_reference,
-    }
-    for name, reference in solutions.items():
-        getattr(grading, f"check_{name}")(reference)
-        assert capsys.readouterr().out == f"{name}: all checks passed\n"
-
-
-# -- the references that are not torch itself agree with torch ---------------
-
-
-def test_final_features_reference_is_cat_of_h_n():
-    for case in shapes._final_cases():
-        batch_first = case.args["batch_first"]
-        rnn = torch.nn.RNN(
-            2, case.sizes["H_out"], bidirectional=True, batch_first=batch_first
-        )
-        x = torch.randn((3, 4, 2) if batch_first else (4, 3, 2))
-        output, h_n = rnn(x)
-        torch.testing.assert_close(
-            shapes._final_reference(output, batch_first),
-            torch.cat([h_n[0], h_n[1]], dim=-1),
-        )
-
-
-def test_backward_references_equal_autograd_with_the_real_biases():
-    g = torch.Generator().manual_seed(5)
-    L, N, H_in, H = 4, 3, 2, 5
-    x, h_0 = (
-        torch.randn(L, N, H_in, generator=g, dtype=torch.float64),
-        torch.randn(N, H, generator=g, dtype=torch.float64),
-    )
-    w_ih, w_hh = (
-        torch.randn(H, H_in, generator=g, dtype=torch.float64),
-        torch.randn(H, H, generator=g, dtype=torch.float64) / 2,
-    )
-    b_ih, b_hh = (
-        torch.randn(H, generator=g, dtype=torch.float64),
-        torch.randn(H, generator=g, dtype=torch.float64),
-    )
-    leaves = [t.clone().requires_grad_() for t in (x, h_0, w_ih, w_hh, b_ih)]
-    output, h_n = functional.rnn_layer(*leaves, b_hh)
-    grad_output, grad_h_n = torch.randn_like(output), torch.randn_like(h_n)
-    expected = torch.autograd.grad(
-        (output * grad_output).sum() + (h_n * grad_h_n).sum(), leaves
-    )
-    got = backprop._backward_reference(
-        grad_output, grad_h_n, x, h_0, output.detach(), w_ih, w_hh
-    )
-    for a, b in zip(got, expected):
-        torch.testing.assert_close(a, b)
-    # one step is the layer with L = 1
-    step = backprop._step_backward_reference(
-        grad_h_n,
-        x[0],
-        h_0,
-        functional.rnn_step(x[0], h_0, w_ih, w_hh, b_ih, b_hh),
-        w_ih,
-        w_hh,
-    )
-    layer = backprop._backward_reference(
-        torch.zeros_like(output[:1]),
-        grad_h_n,
-        x[:1],
-        h_0,
-        functional.rnn_step(x[0], h_0, w_ih, w_hh, b_ih, b_hh)[None],
-        w_ih,
-        w_hh,
-    )
-    for a, b in zip(step, layer):
-        torch.testing.assert_close(a.reshape(b.shape), b)
-
-
-def test_jacobian_norms_reference_equals_autograd_jacobians():
-    case = gradients._jacobian_cases()[2]
-    h, w_hh = case.args["h"], case.args["w_hh"]
-    L = h.shape[0]
-    # a_t = h_{t-1} W^T + c_t with c_t chosen so that the states are h.
-    previous = torch.cat([torch.zeros(1, h.shape[1], dtype=h.dtype), h[:-1]])
-    c = torch.atanh(h) - previous @ w_hh.T
-    norms = gradients._jacobian_reference(h, w_hh)
-    for k in range(1, L + 1):
-
-        def run(start, k=k):
-            state = start
-            for t in range(L - k, L):
-                state = torch.tanh(state @ w_hh.T + c[t])
-            return state
-
-        J = torch.autograd.functional.jacobian(run, previous[L - k])
-        torch.testing.assert_close(norms[k - 1], torch.linalg.matrix_norm(J, ord=2))
-
-
-@pytest.mark.slow
-def test_char_model_passes_a_learner_and_fails_one_that_does_not(capsys):
-    grading.check_char_model(char_model._train_reference)
-    assert "below 2.4 nats" in capsys.readouterr().out
-
-    def frozen(model, optimizer, input, target, h, max_norm):
-        logits, h_n = model(input, h)
-        return char_model.F.cross_entropy(
-            logits.flatten(0, 1), target.flatten()
-        ).item(), h_n
-
-    with pytest.raises(CheckFailed, match="validation loss of 4.* the target is 2.4"):
-        grading.check_char_model(frozen)

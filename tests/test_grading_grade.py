@@ -9,6 +9,8 @@ Limits are small so that the whole batch runs in well under a minute or two.
 """
 
 import csv
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -16,8 +18,9 @@ from test_grading_release import ROOT, SOLUTIONS
 
 from rnn_lib.grading.__main__ import main
 from rnn_lib.grading.execute import TRUNCATED, run_isolated
-from rnn_lib.grading.grade import grade, grade_one, pristine_exercises
+from rnn_lib.grading.grade import grade, grade_one
 from rnn_lib.grading.notebooks import GRADER_TAG, notebook_regions
+from rnn_lib.grading.release import student_versions
 
 NAME = "03_rnn_step"
 STUDENT = ROOT / "exercises" / f"{NAME}.ipynb"
@@ -144,16 +147,16 @@ def test_run_isolated_caps_outputs_and_stops_at_the_overall_timeout():
     assert outputs[-1]["text"] == TRUNCATED
 
 
-def test_the_grade_command_takes_folders_and_writes_the_csv(tmp_path, capsys):
+def test_the_grade_command_takes_folders_and_writes_the_csv(
+    tmp_path, capsys, monkeypatch
+):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "a.ipynb").write_text("not json", encoding="utf-8")
     nbformat.write(nbformat.v4.new_notebook(), folder / "b.ipynb")
     out = tmp_path / "grades.csv"
-    assert (
-        main(["grade", str(folder), "--out", str(out), "--solutions", str(SOLUTIONS)])
-        == 0
-    )
+    monkeypatch.chdir(tmp_path)  # no exercises/solutions here: the installed ones
+    assert main(["grade", str(folder), "--out", str(out)]) == 0
     with open(out, newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     assert [(r["submission"], r["status"]) for r in rows] == [
@@ -174,11 +177,13 @@ def test_the_grade_command_takes_folders_and_writes_the_csv(tmp_path, capsys):
         ' "nbformat": 4, "nbformat_minor": 5, "metadata": {"rnn_grading": "x"}}',
     ],
 )
-@pytest.mark.filterwarnings("ignore::nbformat.warnings.MissingIDFieldWarning")  # malformed on purpose
+@pytest.mark.filterwarnings(
+    "ignore::nbformat.warnings.MissingIDFieldWarning"
+)  # malformed on purpose
 def test_malformed_notebooks_are_invalid_not_fatal(tmp_path, text):
     path = tmp_path / f"{NAME}.ipynb"
     path.write_text(text, encoding="utf-8")
-    result = grade_one(path, pristine_exercises(SOLUTIONS), 5, 30, 3072)
+    result = grade_one(path, student_versions(SOLUTIONS), 5, 30, 3072)
     assert (result.status, result.total) == ("invalid", 0)
     assert result.feedback.startswith("not a notebook")
 
@@ -186,6 +191,43 @@ def test_malformed_notebooks_are_invalid_not_fatal(tmp_path, text):
 def test_binary_garbage_is_invalid(tmp_path):
     path = tmp_path / f"{NAME}.ipynb"
     path.write_bytes(bytes(range(256)))
-    assert (
-        grade_one(path, pristine_exercises(SOLUTIONS), 5, 30, 3072).status == "invalid"
-    )
+    assert grade_one(path, student_versions(SOLUTIONS), 5, 30, 3072).status == "invalid"
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--timeout", "-1"], "timeout must be positive, got -1.0"),
+        (["--cell-timeout", "0"], "cell_timeout must be positive, got 0.0"),
+        (["--memory-mb", "0"], "memory_mb must be >= 1, got 0"),
+        (
+            ["--solutions", "nowhere"],
+            "no solution notebooks (NN_name.ipynb) in nowhere",
+        ),
+    ],
+)
+def test_the_grade_command_refuses_bad_options_clearly(
+    tmp_path, capsys, monkeypatch, options, message
+):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit:
+        main(["grade", "x.ipynb", "--out", "grades.csv", *options])
+    assert exit.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "grades.csv").exists()
+
+
+@pytest.mark.slow
+def test_an_installed_grader_grades_from_any_folder(tmp_path):
+    # what an instructor runs: the command line, in a folder of their own
+    submission = tmp_path / "08_lstm_cell.ipynb"
+    submission.write_bytes((SOLUTIONS / "08_lstm_cell.ipynb").read_bytes())
+    subprocess.run(
+        [sys.executable, "-m", "rnn_lib.grading", "grade", submission.name, "--out", "g.csv"],
+        cwd=tmp_path, check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    with open(tmp_path / "g.csv", newline="", encoding="utf-8") as file:
+        (row,) = csv.DictReader(file)
+    assert (row["exercise"], row["status"], row["8.1 lstm_cell"], row["total"]) == (
+        "08_lstm_cell", "ok", "1", "1",
+    )  # fmt: skip

@@ -2,7 +2,8 @@
 
 Proves: the committed student notebooks are what `release` writes; every
 stub fails each of its checks (with the "not written yet" feedback, nothing
-else raising); regions are found, stubbed and refilled robustly. That every
+else raising); the grader cells are locked and nothing else is; the solutions
+ship with the package; regions are found, stubbed and refilled robustly. That every
 solution passes all of its checks is proven by nbval, which a bare `pytest`
 runs over exercises/solutions/ (pyproject.toml's testpaths).
 """
@@ -13,16 +14,17 @@ import nbformat
 import pytest
 
 from rnn_lib.grading import CheckFailed
+from rnn_lib.grading import release as release_module
 from rnn_lib.grading.__main__ import main
 from rnn_lib.grading.notebooks import (
+    GRADER_TAG,
     cell_regions,
     fill_notebook,
     grader_cells,
     match_regions,
     notebook_regions,
-    release_notebook,
 )
-from rnn_lib.grading.release import released, solution_paths
+from rnn_lib.grading.release import released, solution_paths, student_version
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "exercises" / "solutions"
@@ -90,7 +92,7 @@ def test_stub_fails_every_check_and_nothing_else(name, capsys):
 @pytest.mark.parametrize("name", NAMES)
 def test_every_region_is_stubbed_with_its_exercise(name):
     solution = nbformat.read(SOLUTIONS / f"{name}.ipynb", as_version=4)
-    student = release_notebook(solution, name)
+    student = student_version(solution, name)
     regions = notebook_regions(student)
     assert len(regions) == len(notebook_regions(solution)) > 0
     for region in regions:
@@ -103,6 +105,34 @@ def test_every_region_is_stubbed_with_its_exercise(name):
     assert [c[1:] for c in grader_cells(student)] == [
         c[1:] for c in grader_cells(solution)
     ]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_grader_cells_are_locked_and_no_other_cell_is(name):
+    nb = nbformat.read(ROOT / "exercises" / f"{name}.ipynb", as_version=4)
+    for cell in nb.cells:
+        locked = GRADER_TAG in cell.metadata.get("tags", [])
+        assert cell.metadata.get("deletable", True) is not locked, cell.id
+        assert cell.metadata.get("editable", True) is not locked, cell.id
+    solution = nbformat.read(SOLUTIONS / f"{name}.ipynb", as_version=4)
+    assert all("editable" not in c.metadata for c in solution.cells)
+
+
+def test_the_solutions_ship_with_the_package():
+    assert [p.read_bytes() for p in solution_paths()] == [
+        p.read_bytes() for p in solution_paths(SOLUTIONS)
+    ]
+    assert released() == released(SOLUTIONS)
+
+
+def test_no_solutions_is_a_clear_error(tmp_path, monkeypatch):
+    with pytest.raises(
+        FileNotFoundError, match=f"no solution notebooks .* in {tmp_path}"
+    ):
+        solution_paths(tmp_path)
+    monkeypatch.setattr(release_module, "PACKAGED", tmp_path / "solutions")
+    with pytest.raises(FileNotFoundError, match="pass --solutions FOLDER"):
+        solution_paths()
 
 
 SOURCE = '''def f(x):

@@ -2,38 +2,47 @@
 
 Built for the book's Exercises part. A check takes the student's function,
 runs it and the course's reference on the same random float64 inputs, and
-raises :class:`CheckFailed` with feedback when they differ (see
-:mod:`rnn_lib.grading.checking`). ``python -m rnn_lib.grading release``
-writes the student notebooks; ``... grade`` grades submissions into a CSV.
+raises :class:`CheckFailed` with feedback when they differ. Each check is a
+:class:`~rnn_lib.grading.checking.Check` (how it compares and explains is in
+:mod:`rnn_lib.grading.checking`), built in the module of its exercise
+notebook under :mod:`rnn_lib.grading.checks`; :data:`CHECKS` holds them all
+by the names below. ``python -m rnn_lib.grading release`` writes the student
+notebooks (:mod:`rnn_lib.grading.release`); ``... grade`` grades submissions
+into a CSV (:mod:`rnn_lib.grading.grade`).
 """
 
-from rnn_lib.grading.backprop import (
+from rnn_lib.grading.checking import CheckFailed
+from rnn_lib.grading.checks import CHECKS, EXERCISES
+from rnn_lib.grading.checks.ex03_rnn_step import check_rnn_layer, check_rnn_step
+from rnn_lib.grading.checks.ex03_stacked_bidirectional import (
+    check_bidirectional_rnn,
+    check_stacked_rnn,
+)
+from rnn_lib.grading.checks.ex04_rnn_shapes import (
+    check_count_parameters,
+    check_final_features,
+    check_rnn_output_shapes,
+)
+from rnn_lib.grading.checks.ex05_bptt import (
     check_numerical_gradient,
     check_rnn_backward,
     check_rnn_step_backward,
 )
-from rnn_lib.grading.char_model import (
+from rnn_lib.grading.checks.ex06_gradient_norms import (
+    check_clip_grad_norm_,
+    check_jacobian_norms,
+)
+from rnn_lib.grading.checks.ex07_char_model import (
     check_char_model,
     check_next_char_probabilities,
     check_sequence_loss,
     check_train_step,
 )
-from rnn_lib.grading.checking import CheckFailed
-from rnn_lib.grading.gradients import check_clip_grad_norm_, check_jacobian_norms
-from rnn_lib.grading.lstm import check_lstm_cell
-from rnn_lib.grading.recurrence import (
-    check_bidirectional_rnn,
-    check_rnn_layer,
-    check_rnn_step,
-    check_stacked_rnn,
-)
-from rnn_lib.grading.shapes import (
-    check_count_parameters,
-    check_final_features,
-    check_rnn_output_shapes,
-)
+from rnn_lib.grading.checks.ex08_lstm_cell import check_lstm_cell
 
 __all__ = [
+    "CHECKS",
+    "EXERCISES",
     "CheckFailed",
     "check_rnn_step",
     "check_rnn_layer",

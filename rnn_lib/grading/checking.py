@@ -1,14 +1,18 @@
 """How a check compares a student's function with the reference and explains why.
 
 Built for the exercises that follow the chapters (the book's Exercises part).
-Every check in :mod:`rnn_lib.grading` calls :func:`verify`: it runs the
-student's function and the reference on the same cases (float64 inputs,
-several shapes, edge cases such as length 1 and batch 1), and on the first
-difference raises :class:`CheckFailed` with feedback that names the output,
-the position (time step, batch row, unit) and the size of the error. Then it
-runs each known mistake on the same cases: when the student's answers equal
-one mistake's answers on every case, the feedback names that mistake and how
-to fix it.
+Each check is a :class:`Check`: what the grader knows about one graded
+function, as data (its cases, its reference, its outputs, its known mistakes,
+a hint). Calling it runs the student's function and the reference on the same
+cases (float64 inputs, several shapes, edge cases such as length 1 and batch
+1), and on the first difference raises :class:`CheckFailed` with feedback
+that names the output, the position (time step, batch row, unit) and the size
+of the error. Then it runs each known mistake on the same cases: when the
+student's answers equal one mistake's answers on every case, the feedback
+names that mistake and how to fix it.
+
+The checks themselves are in :mod:`rnn_lib.grading.checks`, one module per
+exercise notebook; read one of those next.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ import torch
 # about 1e-15; a real mistake is off by far more than these.
 ATOL = 1e-7
 RTOL = 1e-6
+
+# What an index along each dimension of a state, or of a sequence of them, means.
+STATE = ("batch row", "unit")
+SEQUENCE = ("time step t=", "batch row", "unit")
 
 
 class CheckFailed(AssertionError):
@@ -57,6 +65,10 @@ class Output:
 @dataclasses.dataclass(frozen=True)
 class Mistake:
     """A known wrong answer: a function with the graded signature that makes it.
+
+    Most checks write the right answer once, with keyword switches that each
+    turn on one mistake, and make each mistake's function with
+    ``functools.partial(_step_backward, deriv="none")``.
 
     Attributes:
         name: a few words, quoted in the feedback, e.g. ``'transposed W_hh'``.
@@ -278,68 +290,117 @@ def describe_difference(
     return ""
 
 
-def not_written(name: str, error: NotImplementedError) -> CheckFailed:
+def not_written(name: str, error: NotImplementedError) -> str:
     """The feedback for a stub that still raises NotImplementedError."""
-    return CheckFailed(
+    return (
         f"{name} is not written yet ({error}): replace the raise between "
         "### BEGIN SOLUTION and ### END SOLUTION with your code."
     )
 
 
-def verify(
-    name: str,
-    student: Callable,
-    reference: Callable,
-    cases: Sequence[Case],
-    outputs: Sequence[Output],
-    mistakes: Sequence[Mistake] = (),
-    hint: str = "",
-    call: Callable[[Callable, Case], Outcome] = call_with_clones,
-) -> None:
-    """Raise :class:`CheckFailed` unless ``student`` agrees with ``reference``.
+@dataclasses.dataclass(frozen=True, eq=False)
+class Check:
+    """One check: what the grader knows about a graded function, as data.
 
-    Args:
-        name: the graded function's name, as the feedback calls it.
-        student: the student's function.
+    A grader cell calls it, ``check_rnn_step(rnn_step)``: it prints one
+    stable line when the function is right and raises :class:`CheckFailed`
+    with feedback when it is not. The work comes in two parts that can run
+    apart: :meth:`answers` runs the student's function on the cases, and
+    :meth:`judge` (the reference, the comparison, the known mistakes) decides.
+
+    Attributes:
+        exercise: the exercise's number, e.g. ``'3.1'``.
+        name: the graded function, e.g. ``'rnn_step'``. The check is called
+            ``check_<name>``, and its grader cell's label is ``'3.1 rnn_step'``.
         reference: the course's function, or torch's, with the same signature.
-        cases: the inputs to try, in order (edge cases first).
+        cases: makes the inputs to try, in order (edge cases first); seeded,
+            so each call makes the same ones.
         outputs: what the function returns, one :class:`Output` per value.
-        mistakes: known wrong answers; the feedback names the one the
-            student's answers equal on every case.
+        mistakes: known wrong answers; the feedback names the one whose
+            answers the student's equal on every case.
         hint: said when no known mistake matches.
         call: how to run a function on a case (default: on fresh clones of
             the case's arguments).
+        points: what the check is worth; its grader cell's metadata says the same.
     """
-    __tracebackhide__ = True  # pytest and IPython show the feedback, not this frame
-    if not callable(student):
-        raise CheckFailed(f"{name} should be a function, but is {_type_name(student)}")
-    answers = [call(student, case) for case in cases]
-    problem = ""
-    for case, got in zip(cases, answers):
-        if isinstance(got.error, NotImplementedError):
-            raise not_written(name, got.error)
-        expected = call(reference, case)
-        if expected.error is not None:  # the reference never fails on a case
-            raise expected.error
-        problem = describe_difference(name, got, expected, outputs, case)
-        if problem:
-            break
-    if not problem:
-        return
-    lines = [problem + "."]
-    for mistake in mistakes:
-        if all(
-            _same_outcome(call(mistake.function, case), got)
-            for case, got in zip(cases, answers)
-        ):
-            lines.append(
-                f'Your answers equal those of a known mistake, "{mistake.name}": {mistake.advice}'
+
+    exercise: str
+    name: str
+    reference: Callable
+    cases: Callable[[], Sequence[Case]]
+    outputs: tuple[Output, ...]
+    mistakes: tuple[Mistake, ...] = ()
+    hint: str = ""
+    call: Callable[[Callable, Case], Outcome] = call_with_clones
+    points: float = 1
+
+    @property
+    def label(self) -> str:
+        """How the grader cell's metadata and the CSV name it: ``'3.1 rnn_step'``."""
+        return f"{self.exercise} {self.name}"
+
+    @property
+    def passed(self) -> str:
+        """The one line it prints when the function is right."""
+        return f"{self.name}: all checks passed"
+
+    def __repr__(self) -> str:
+        return f"<check {self.label}>"
+
+    def __call__(self, student: Callable) -> None:
+        """Print :attr:`passed` if ``student`` is right, else raise :class:`CheckFailed`."""
+        __tracebackhide__ = True  # pytest and IPython show the feedback, not this frame
+        self.verify(student)
+        print(self.passed)
+
+    def verify(self, student: Callable) -> None:
+        """Raise :class:`CheckFailed` unless ``student`` agrees with the reference."""
+        __tracebackhide__ = True
+        cases = self.cases()
+        feedback = self.judge(cases, self.answers(student, cases))
+        if feedback:
+            raise CheckFailed(feedback)
+
+    def answers(self, student: Callable, cases: Sequence[Case]) -> list[Outcome]:
+        """What the student's function does on each case."""
+        if not callable(student):
+            raise CheckFailed(
+                f"{self.name} should be a function, but is {_type_name(student)}"
             )
-            break
-    else:
-        if hint:
-            lines.append(hint)
-    raise CheckFailed("\n".join(lines))
+        return [self.call(student, case) for case in cases]
+
+    def judge(self, cases: Sequence[Case], answers: Sequence[Outcome]) -> str:
+        """The feedback on the student's answers to ``cases``; '' when they are right."""
+        problem = ""
+        for case, got in zip(cases, answers):
+            if isinstance(got.error, NotImplementedError):
+                return not_written(self.name, got.error)
+            expected = self.call(self.reference, case)
+            if expected.error is not None:  # the reference never fails on a case
+                raise expected.error
+            problem = describe_difference(self.name, got, expected, self.outputs, case)
+            if problem:
+                break
+        if not problem:
+            return ""
+        known = self.known_mistake(cases, answers)
+        return "\n".join(line for line in (problem + ".", known or self.hint) if line)
+
+    def known_mistake(self, cases: Sequence[Case], answers: Sequence[Outcome]) -> str:
+        """The sentence naming the known mistake the answers equal, or ''."""
+        for known in self.mistakes:
+            if all(
+                _same_outcome(self.call(known.function, case), got)
+                for case, got in zip(cases, answers)
+            ):
+                return (
+                    f'Your answers equal those of a known mistake, "{known.name}": '
+                    f"{known.advice}"
+                )
+        return ""
+
+
+# -- inputs --------------------------------------------------------------------
 
 
 def float64_generator(seed: int) -> torch.Generator:
@@ -352,3 +413,20 @@ def float64_generator(seed: int) -> torch.Generator:
 def randn(*shape: int, generator: torch.Generator, scale: float = 1.0) -> torch.Tensor:
     """Normal float64 entries times ``scale``, on the CPU."""
     return scale * torch.randn(*shape, generator=generator, dtype=torch.float64)
+
+
+def rnn_weights(
+    H_in: int, H_out: int, generator: torch.Generator, gates: int = 1
+) -> dict[str, torch.Tensor]:
+    """``w_ih, w_hh, b_ih, b_hh`` laid out like torch's, ``gates`` blocks of rows.
+
+    The weights are scaled by 1 / sqrt(fan-in), so states neither vanish nor
+    saturate over a few steps; ``gates=4`` gives an LSTM's.
+    """
+    rows = gates * H_out
+    return {
+        "w_ih": randn(rows, H_in, generator=generator, scale=H_in**-0.5),
+        "w_hh": randn(rows, H_out, generator=generator, scale=H_out**-0.5),
+        "b_ih": randn(rows, generator=generator, scale=0.5),
+        "b_hh": randn(rows, generator=generator, scale=0.5),
+    }

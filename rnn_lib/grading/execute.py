@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 from nbclient import NotebookClient
@@ -39,9 +40,8 @@ class LimitedClient(NotebookClient):
         self.output_cap = output_cap
         self.output_sizes: dict[int, int] = {}
         self.timed_out: list[int] = []
-        self.completed: list[
-            int
-        ] = []  # cells that ran to the end (with or without error)
+        # cells that ran to the end (with or without error)
+        self.completed: list[int] = []
 
     def output(self, outs, msg, display_id, cell_index):
         out = super().output(outs, msg, display_id, cell_index)
@@ -85,35 +85,36 @@ class LimitedClient(NotebookClient):
         return await super()._async_handle_timeout(timeout, cell)
 
 
+def _client(nb, cell_timeout: float, output_cap: int, workdir: str) -> LimitedClient:
+    return LimitedClient(
+        nb,
+        output_cap,
+        timeout=cell_timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        error_on_timeout={
+            "ename": "TimeoutError",
+            "evalue": f"cell timed out after {cell_timeout:g} s",
+            "traceback": [],
+        },
+        record_timing=False,
+        resources={"metadata": {"path": workdir}},
+    )
+
+
 def _execute(source: Path, target: Path, cell_timeout: float, output_cap: int) -> None:
     nb = nbformat.read(source, as_version=4)
     report: dict = {"timed_out": [], "failure": ""}
     with tempfile.TemporaryDirectory(prefix="rnn-grade-") as workdir:
-        client = LimitedClient(
-            nb,
-            output_cap,
-            timeout=cell_timeout,
-            kernel_name="python3",
-            allow_errors=True,
-            interrupt_on_timeout=True,
-            error_on_timeout={
-                "ename": "TimeoutError",
-                "evalue": f"cell timed out after {cell_timeout:g} s",
-                "traceback": [],
-            },
-            record_timing=False,
-            resources={"metadata": {"path": workdir}},
-        )
+        client = _client(nb, cell_timeout, output_cap, workdir)
 
         def stop(signum, frame):  # the parent's overall timeout
             try:
-                process = getattr(
-                    getattr(client.km, "provisioner", None), "process", None
-                )
-                if process is not None:
-                    os.killpg(
-                        process.pid, signal.SIGKILL
-                    )  # the kernel has its own session
+                provisioner = getattr(client.km, "provisioner", None)
+                process = getattr(provisioner, "process", None)
+                if process is not None:  # the kernel has its own session
+                    os.killpg(process.pid, signal.SIGKILL)
                 report["failure"] = "timeout"
                 _write(target, nb, report, client)
             finally:
@@ -139,6 +140,62 @@ def _write(target: Path, nb, report: dict, client: LimitedClient) -> None:
     target.write_text(json.dumps(report, default=str), encoding="utf-8")
 
 
+def _limits(memory_mb: int, timeout: float) -> Callable[[], None]:
+    """What the child sets before exec; the kernel it starts inherits it."""
+    memory = memory_mb * 2**20
+    cpu = int(timeout) + 30
+
+    def limits() -> None:
+        # RLIMIT_DATA counts the heap and private writable mappings (every tensor),
+        # not address space merely reserved (thread stacks, malloc arenas), which
+        # grows with the number of cores.
+        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+
+    return limits
+
+
+def _run_child(command: list[str], log: Path, limits, timeout: float) -> int:
+    """Run ``command`` in a new session within ``timeout``; its return code."""
+    # One thread per kernel: the checks use small tensors, submissions run one
+    # after another, and the CPU limit then means the same on every machine.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    with open(log, "wb") as stderr:
+        child = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=stderr,
+            preexec_fn=limits, start_new_session=True, env=env,
+        )  # fmt: skip
+        try:
+            child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # it kills its kernel and writes what it has
+            child.send_signal(signal.SIGUSR1)
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+    return child.returncode
+
+
+def _read_report(target: Path, log: Path, returncode: int) -> dict:
+    """The child's report, or one that says why there is none."""
+    if target.exists():
+        report = json.loads(target.read_text(encoding="utf-8"))
+        report["notebook"] = nbformat.from_dict(report["notebook"])
+        if returncode == 3:
+            report["failure"] = "timeout"
+        return report
+    tail = log.read_text(encoding="utf-8", errors="replace")[-500:]
+    failure = "timeout" if returncode in (3, -signal.SIGKILL) else tail.strip()
+    return {
+        "notebook": None,
+        "timed_out": [],
+        "completed": [],
+        "failure": failure or "the run failed",
+    }
+
+
 def run_isolated(
     nb: nbformat.NotebookNode,
     cell_timeout: float,
@@ -150,68 +207,22 @@ def run_isolated(
 
     Returns:
         a report: ``notebook`` (the executed cells, or None when nothing came
-        back), ``completed`` (indices of the cells that ran to their end, with or
-        without an error), ``timed_out`` (indices of cells that ran past
-        ``cell_timeout``),
-        ``failure`` ('' when the run finished; ``'timeout'`` when it ran past
-        ``timeout``; otherwise what went wrong).
+        back), ``completed`` (indices of the cells that ran to their end, with
+        or without an error), ``timed_out`` (indices of cells that ran past
+        ``cell_timeout``), ``failure`` ('' when the run finished;
+        ``'timeout'`` when it ran past ``timeout``; otherwise what went wrong).
     """
-    memory = memory_mb * 2**20
-    cpu = int(timeout) + 30
-
-    def limits() -> None:  # runs in the child before exec, inherited by the kernel
-        # RLIMIT_DATA counts the heap and private writable mappings (every tensor),
-        # not address space merely reserved (thread stacks, malloc arenas), which
-        # grows with the number of cores.
-        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-
-    # One thread per kernel: the checks use small tensors, submissions run one
-    # after another, and the CPU limit then means the same on every machine.
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
     with tempfile.TemporaryDirectory(prefix="rnn-grade-") as folder:
         source, target, log = (
-            Path(folder, "in.ipynb"),
-            Path(folder, "out.json"),
-            Path(folder, "log"),
+            Path(folder, name) for name in ("in.ipynb", "out.json", "log")
         )
         nbformat.write(nb, source)
         command = [
             sys.executable, "-m", "rnn_lib.grading.execute", str(source), str(target),
             "--cell-timeout", str(cell_timeout), "--output-cap", str(output_cap),
         ]  # fmt: skip
-        with open(log, "wb") as stderr:
-            child = subprocess.Popen(
-                command, stdout=subprocess.DEVNULL, stderr=stderr,
-                preexec_fn=limits, start_new_session=True, env=env,
-            )  # fmt: skip
-            try:
-                child.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                child.send_signal(
-                    signal.SIGUSR1
-                )  # it kills its kernel, writes what it has
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(child.pid, signal.SIGKILL)
-                    child.wait()
-        if target.exists():
-            report = json.loads(target.read_text(encoding="utf-8"))
-            report["notebook"] = nbformat.from_dict(report["notebook"])
-            if child.returncode == 3:
-                report["failure"] = "timeout"
-            return report
-        tail = log.read_text(encoding="utf-8", errors="replace")[-500:]
-        failure = (
-            "timeout" if child.returncode in (3, -signal.SIGKILL) else tail.strip()
-        )
-        return {
-            "notebook": None,
-            "timed_out": [],
-            "failure": failure or "the run failed",
-        }
+        returncode = _run_child(command, log, _limits(memory_mb, timeout), timeout)
+        return _read_report(target, log, returncode)
 
 
 def main(argv: list[str] | None = None) -> None:

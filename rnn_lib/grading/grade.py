@@ -33,9 +33,9 @@ from rnn_lib.grading.notebooks import (
     fill_notebook,
     grader_cells,
     notebook_regions,
-    release_notebook,
 )
-from rnn_lib.grading.release import solution_paths
+from rnn_lib.grading.release import student_versions
+from rnn_lib.validation import check_int, check_number
 
 FEEDBACK_CHARS = 600
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -89,37 +89,45 @@ def identify(nb, path: Path, names: list[str]) -> str:
     return max(matches, key=len) if matches else ""
 
 
+def _cell_failures(executed, skip: set[int], timed_out: set[int]) -> list[str]:
+    """Feedback for the cells other than ``skip`` that timed out or raised."""
+    feedback = []
+    for index, cell in enumerate(executed.cells if executed is not None else []):
+        if cell.cell_type != "code" or index in skip:
+            continue
+        if index in timed_out:
+            feedback.append(f"cell {index} timed out")
+        elif _error(cell):
+            feedback.append(f"cell {index} raised {_error(cell)}")
+    return feedback
+
+
+def _check_problem(index: int, report: dict) -> str:
+    """Why grader cell ``index`` earns nothing, or '' when it ran and passed."""
+    executed = report["notebook"]
+    if index in report["timed_out"]:
+        return "timed out (an endless loop?)"
+    if executed is None or index not in report["completed"]:
+        return "did not run to its end"
+    return _error(executed.cells[index])
+
+
 def score(
     pristine, report: dict, missing: list[str]
 ) -> tuple[str, dict[str, float], str]:
     """Status, points per check and feedback from an executed notebook."""
     checks = grader_cells(pristine)
-    executed = report["notebook"]
     failure, timed_out = report["failure"], set(report["timed_out"])
-    completed = set(report["completed"])
     feedback = [
         f"no solution found for {name} (its stub was graded)" for name in missing
     ]
+    feedback += _cell_failures(
+        report["notebook"], {index for index, _, _ in checks}, timed_out
+    )
     points: dict[str, float] = {}
     status = "ok"
-    grader_indices = {index for index, _, _ in checks}
-    if executed is not None:
-        for index, cell in enumerate(executed.cells):
-            if cell.cell_type != "code" or index in grader_indices:
-                continue
-            if index in timed_out:
-                feedback.append(f"cell {index} timed out")
-            elif _error(cell):
-                feedback.append(f"cell {index} raised {_error(cell)}")
     for index, check, value in checks:
-        cell = executed.cells[index] if executed is not None else None
-        problem = ""
-        if index in timed_out:
-            problem = "timed out (an endless loop?)"
-        elif cell is None or index not in completed:
-            problem = "did not run to its end"
-        else:
-            problem = _error(cell)
+        problem = _check_problem(index, report)
         points[check] = 0.0 if problem else value
         if problem:
             feedback.append(f"{check}: {problem}")
@@ -164,14 +172,6 @@ def grade_one(
     return Result(str(path), name, status, points, max_points, feedback)
 
 
-def pristine_exercises(solutions: Path) -> dict[str, nbformat.NotebookNode]:
-    """The student version of every exercise, by name."""
-    return {
-        path.stem: release_notebook(nbformat.read(path, as_version=4), path.stem)
-        for path in solution_paths(solutions)
-    }
-
-
 def write_csv(results: list[Result], pristine: dict, out: Path) -> None:
     names = sorted({result.exercise for result in results if result.exercise})
     checks = [check for name in names for _, check, _ in grader_cells(pristine[name])]
@@ -201,17 +201,35 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+def check_limits(cell_timeout: float, timeout: float, memory_mb: int) -> None:
+    """Seconds per cell and per submission must be positive, megabytes an int >= 1."""
+    check_number("cell_timeout", cell_timeout, positive=True)
+    check_number("timeout", timeout, positive=True)
+    check_int("memory_mb", memory_mb)
+
+
 def grade(
     paths: list[Path],
-    solutions: Path,
+    solutions: Path | None,
     out: Path,
     cell_timeout: float = 60,
     timeout: float = 600,
     memory_mb: int = 4096,
     log=print,
 ) -> list[Result]:
-    """Grade every submission in turn, write the CSV, return the results."""
-    pristine = pristine_exercises(solutions)
+    """Grade every submission in turn, write the CSV, return the results.
+
+    Args:
+        paths: the submissions, notebooks.
+        solutions: the folder of solution notebooks; None for those installed
+            with rnn_lib.
+        out: the CSV to write.
+        cell_timeout, timeout, memory_mb: the limits of each run (see
+            :func:`check_limits`).
+        log: called with one line per submission graded.
+    """
+    check_limits(cell_timeout, timeout, memory_mb)
+    pristine = student_versions(solutions)
     results = []
     for path in paths:
         try:

@@ -1,8 +1,10 @@
-"""Solution regions in exercise notebooks: find them, stub them, fill them.
+"""Solution regions in exercise notebooks: find them, match them, fill them.
 
-Used by ``python -m rnn_lib.grading release`` and ``grade`` (the Exercises
-part of the book). The source of truth is ``exercises/solutions/NN_name.ipynb``:
-the code a student writes sits between the nbgrader markers
+Used by ``python -m rnn_lib.grading release`` (:mod:`rnn_lib.grading.release`
+stubs the regions) and ``grade`` (which fills a submission's regions into a
+pristine student version); the Exercises part of the book. The source of
+truth is ``exercises/solutions/NN_name.ipynb``: the code a student writes sits
+between the nbgrader markers
 
     ### BEGIN SOLUTION
     ...
@@ -13,6 +15,7 @@ cell's metadata names the exercise (``"rnn_grading": {"exercise": "3.1"}``).
 Cells tagged ``grader`` call one check each and carry
 ``"rnn_grading": {"check": "3.1 rnn_step", "points": 1}``; cells tagged
 ``solution`` (worked explanations) are left out of the student version.
+Read next: :mod:`rnn_lib.grading.release`.
 """
 
 from __future__ import annotations
@@ -103,65 +106,6 @@ def notebook_regions(nb: nbformat.NotebookNode, strict: bool = True) -> list[Reg
             if strict:
                 raise
     return found
-
-
-def _exercise_numbers(cell: nbformat.NotebookNode) -> list[str]:
-    number = cell.metadata.get(METADATA_KEY, {}).get("exercise")
-    if number is None:
-        raise ValueError(
-            f"cell {cell.get('id', '?')} has a solution region but no "
-            f'"{METADATA_KEY}": {{"exercise": ...}} metadata'
-        )
-    return [number] if isinstance(number, str) else list(number)
-
-
-def stub_line(indent: str, number: str, function: str) -> str:
-    name = f"Exercise {number}: {function}" if function else f"Exercise {number}"
-    return f'{indent}raise NotImplementedError("{name}")'
-
-
-def release_notebook(
-    solution: nbformat.NotebookNode, name: str
-) -> nbformat.NotebookNode:
-    """The student version of a solution notebook.
-
-    Each region becomes a stub that raises ``NotImplementedError("Exercise
-    3.1: rnn_step")``, the markers kept so that ``grade`` can find what the
-    student wrote; cells tagged ``solution`` are dropped; a title
-    ``# Solutions ...`` becomes ``# Exercises ...``; outputs are stripped.
-    """
-    nb = copy.deepcopy(solution)
-    nb.cells = [
-        cell for cell in nb.cells if SOLUTION_TAG not in cell.metadata.get("tags", [])
-    ]
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and cell.source.startswith("# Solutions"):
-            cell.source = "# Exercises" + cell.source[len("# Solutions") :]
-            break
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        cell.outputs = []
-        cell.execution_count = None
-        regions = cell_regions(cell.source)
-        if not regions:
-            continue
-        numbers = _exercise_numbers(cell)
-        if len(numbers) != len(regions):
-            raise ValueError(
-                f"cell {cell.get('id', '?')} has {len(regions)} regions but names "
-                f"{len(numbers)} exercises"
-            )
-        lines = cell.source.split("\n")
-        for region, number in zip(reversed(regions), reversed(numbers)):
-            marker = lines[region.start - 1]
-            indent = marker[: len(marker) - len(marker.lstrip())]
-            lines[region.start : region.stop] = [
-                stub_line(indent, number, region.function)
-            ]
-        cell.source = "\n".join(lines)
-    nb.metadata[METADATA_KEY] = {"exercise": name}
-    return nb
 
 
 def match_regions(

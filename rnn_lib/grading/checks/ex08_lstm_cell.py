@@ -1,23 +1,29 @@
-"""Checks for the LSTM: exercise 8.1 (after chapter 8).
+"""Checks for exercises/08_lstm_cell.ipynb: exercise 8.1 (after chapter 8).
 
-- 8.1 ``lstm_cell``: one LSTM step with torch's gate order (i, f, g, o).
+- 8.1 ``lstm_cell(x, h, c, w_ih, w_hh, b_ih, b_hh) -> (h_new, c_new)``: one
+  LSTM step with torch's gate order (i, f, g, o).
 
 The reference is :func:`rnn_lib.gated.lstm_step` (proven against
-``torch.nn.LSTM`` by its own tests).
+``torch.nn.LSTM`` by its own tests). The last of the checks; read next
+:mod:`rnn_lib.grading.release`, which makes the student notebooks.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import torch
 
 from rnn_lib import gated
 from rnn_lib.grading.checking import (
+    STATE,
     Case,
+    Check,
     Mistake,
     Output,
     float64_generator,
     randn,
-    verify,
+    rnn_weights,
 )
 
 
@@ -29,17 +35,10 @@ def _lstm_cases() -> list[Case]:
             "x": randn(N, H_in, generator=g),
             "h": torch.tanh(randn(N, H, generator=g)),
             "c": randn(N, H, generator=g),
-            "w_ih": randn(4 * H, H_in, generator=g, scale=H_in**-0.5),
-            "w_hh": randn(4 * H, H, generator=g, scale=H**-0.5),
-            "b_ih": randn(4 * H, generator=g, scale=0.5),
-            "b_hh": randn(4 * H, generator=g, scale=0.5),
+            **rnn_weights(H_in, H, g, gates=4),
         }
         cases.append(Case({"N": N, "H_in": H_in, "H_out": H}, args))
     return cases
-
-
-def _lstm_reference(x, h, c, w_ih, w_hh, b_ih, b_hh):
-    return gated.lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh)
 
 
 def _lstm(x, h, c, w_ih, w_hh, b_ih, b_hh, order="ifgo", candidate=torch.tanh, forget=True,
@@ -59,69 +58,61 @@ def _lstm(x, h, c, w_ih, w_hh, b_ih, b_hh, order="ifgo", candidate=torch.tanh, f
     return h_new, c_new
 
 
-LSTM_MISTAKES = [
+LSTM_MISTAKES = (
     Mistake(
         "gates in the order i, f, o, g",
         "torch stacks the blocks of w_ih and w_hh as i, f, g, o: "
         "i, f, g, o = gates.chunk(4, dim=1).",
-        lambda *args: _lstm(*args, order="ifog"),
+        partial(_lstm, order="ifog"),
     ),
     Mistake(
         "gates in the order i, g, f, o",
         "that is TensorFlow's order (i, j, f, o); torch's is i, f, g, o.",
-        lambda *args: _lstm(*args, order="igfo"),
+        partial(_lstm, order="igfo"),
     ),
     Mistake(
         "sigmoid on the cell input g",
         "g is the candidate content, squashed by tanh to (-1, 1); only i, f and o are gates "
         "with a sigmoid.",
-        lambda *args: _lstm(*args, candidate=torch.sigmoid),
+        partial(_lstm, candidate=torch.sigmoid),
     ),
     Mistake(
         "forget gate ignored",
         "the old cell state passes through the forget gate: c_new = f * c + i * g.",
-        lambda *args: _lstm(*args, forget=False),
+        partial(_lstm, forget=False),
     ),
     Mistake(
         "old cell state dropped",
         "the cell state carries memory: c_new = f * c + i * g, not i * g.",
-        lambda *args: _lstm(*args, keep=False),
+        partial(_lstm, keep=False),
     ),
     Mistake(
         "no tanh on the new cell state",
         "h_new = o * tanh(c_new): the cell state is unbounded, the output is squashed.",
-        lambda *args: _lstm(*args, squash=False),
+        partial(_lstm, squash=False),
     ),
     Mistake(
         "missing recurrent term",
         "every gate reads the previous state too: add h @ w_hh.T (and b_hh).",
-        lambda *args: _lstm(*args, recurrent=False),
+        partial(_lstm, recurrent=False),
     ),
     Mistake(
         "h_new from the old cell state",
         "compute c_new first, then h_new = o * tanh(c_new).",
-        lambda *args: _lstm(*args, old_cell=True),
+        partial(_lstm, old_cell=True),
     ),
-]
+)
 
+check_lstm_cell = Check(
+    "8.1",
+    "lstm_cell",
+    gated.lstm_step,
+    _lstm_cases,
+    (Output("h_new", "(N, H_out)", STATE), Output("c_new", "(N, H_out)", STATE)),
+    LSTM_MISTAKES,
+    hint="gates = x @ w_ih.T + b_ih + h @ w_hh.T + b_hh; i, f, g, o = gates.chunk(4, 1); "
+    "c_new = sigmoid(f) * c + sigmoid(i) * tanh(g); h_new = sigmoid(o) * tanh(c_new).",
+)
 
-def check_lstm_cell(lstm_cell) -> None:
-    """Exercise 8.1: ``lstm_cell(x, h, c, w_ih, w_hh, b_ih, b_hh) -> (h_new, c_new)``."""
-    __tracebackhide__ = True
-    verify(
-        "lstm_cell",
-        lstm_cell,
-        _lstm_reference,
-        _lstm_cases(),
-        [
-            Output("h_new", "(N, H_out)", ("batch row", "unit")),
-            Output("c_new", "(N, H_out)", ("batch row", "unit")),
-        ],  # fmt: skip
-        LSTM_MISTAKES,
-        hint="gates = x @ w_ih.T + b_ih + h @ w_hh.T + b_hh; i, f, g, o = gates.chunk(4, 1); "
-        "c_new = sigmoid(f) * c + sigmoid(i) * tanh(g); h_new = sigmoid(o) * tanh(c_new).",
-    )
-    print("lstm_cell: all checks passed")
-
-
-check_lstm_cell.mistakes = LSTM_MISTAKES
+# The checks that the notebook's grader cells call, in order.
+GRADER_CELLS = (check_lstm_cell,)

@@ -1,31 +1,34 @@
-"""Checks for gradients through time: exercises 6.1 and 6.2 (after chapter 6).
+"""Checks for exercises/06_gradient_norms.ipynb: exercises 6.1 and 6.2 (after chapter 6).
 
-- 6.1 ``jacobian_norms``: how fast ``dh_L/dh_{L-k}`` shrinks or grows with k.
-- 6.2 ``clip_grad_norm_``: global-norm clipping, in place.
+- 6.1 ``jacobian_norms(h, w_hh)``: how fast ``dh_L/dh_{L-k}`` shrinks or grows
+  with k.
+- 6.2 ``clip_grad_norm_(parameters, max_norm) -> total_norm``: global-norm
+  clipping, in place.
 
 The references are :func:`rnn_lib.diagnostics.jacobian_products` and
 :func:`rnn_lib.clipping.clip_grad_norm_` (both proven against autograd and
-torch by their own tests).
+torch by their own tests). Read next:
+:mod:`rnn_lib.grading.checks.ex07_char_model`.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import torch
 
 from rnn_lib import clipping, diagnostics, functional
 from rnn_lib.grading.checking import (
     Case,
+    Check,
     Mistake,
     Outcome,
     Output,
     float64_generator,
     randn,
-    verify,
 )
 
-# ---------------------------------------------------------------------------
-# 6.1 jacobian_norms
-# ---------------------------------------------------------------------------
+# -- 6.1 jacobian_norms ----------------------------------------------------------
 
 
 def _jacobian_cases() -> list[Case]:
@@ -42,9 +45,8 @@ def _jacobian_cases() -> list[Case]:
 
 def _jacobian_reference(h, w_hh):
     products = diagnostics.jacobian_products(h, w_hh)  # (L + 1, H, H), [t] = dh_L/dh_t
-    return torch.linalg.matrix_norm(products[:-1], ord=2).flip(
-        0
-    )  # (L,), [k - 1] for dh_L/dh_{L-k}
+    # (L,), [k - 1] for dh_L/dh_{L-k}
+    return torch.linalg.matrix_norm(products[:-1], ord=2).flip(0)
 
 
 def _jacobian_norms(h, w_hh, deriv="1 - h^2", side="left", order="later first",
@@ -68,68 +70,60 @@ def _jacobian_norms(h, w_hh, deriv="1 - h^2", side="left", order="later first",
     return norms.flip(0) if reverse else norms
 
 
-JACOBIAN_MISTAKES = [
+JACOBIAN_MISTAKES = (
     Mistake(
         "missing tanh' factor",
         "each step's Jacobian is diag(1 - h_t^2) W_hh, not W_hh alone: the saturation of "
         "tanh is half of the story.",
-        lambda h, w_hh: _jacobian_norms(h, w_hh, deriv="none"),
+        partial(_jacobian_norms, deriv="none"),
     ),
     Mistake(
         "tanh' written as 1 - h",
         "tanh'(a) = 1 - tanh(a)^2 = 1 - h_t ** 2.",
-        lambda h, w_hh: _jacobian_norms(h, w_hh, deriv="1 - h"),
+        partial(_jacobian_norms, deriv="1 - h"),
     ),
     Mistake(
         "tanh' factor on the wrong side",
         "dh_t/dh_{t-1} scales the rows: diag(1 - h_t^2) @ W_hh, i.e. (1 - h_t**2)[:, None] "
         "* w_hh, not w_hh * (1 - h_t**2).",
-        lambda h, w_hh: _jacobian_norms(h, w_hh, side="right"),
+        partial(_jacobian_norms, side="right"),
     ),
     Mistake(
         "product in the wrong order",
         "dh_L/dh_{L-k} = J_L J_{L-1} ... J_{L-k+1}: multiply each earlier step's Jacobian "
         "on the right (product = product @ J), since the matrices do not commute.",
-        lambda h, w_hh: _jacobian_norms(h, w_hh, order="earlier first"),
+        partial(_jacobian_norms, order="earlier first"),
     ),
     Mistake(
         "transposed W_hh",
         "h_t = tanh(... + h_{t-1} W_hh^T), so dh_t/dh_{t-1} = diag(1 - h_t^2) W_hh with "
         "w_hh as torch stores it.",
-        lambda h, w_hh: _jacobian_norms(h, w_hh, transposed=True),
+        partial(_jacobian_norms, transposed=True),
     ),
     Mistake(
         "Frobenius norm instead of the spectral norm",
         "use the largest singular value: torch.linalg.matrix_norm(J, ord=2).",
-        lambda h, w_hh: _jacobian_norms(h, w_hh, norm="fro"),
+        partial(_jacobian_norms, norm="fro"),
     ),
     Mistake(
         "norms in reverse order",
         "norms[k - 1] is for a distance of k steps: the first entry is one step back.",
-        lambda h, w_hh: _jacobian_norms(h, w_hh, reverse=True),
+        partial(_jacobian_norms, reverse=True),
     ),
-]
+)
 
+check_jacobian_norms = Check(
+    "6.1",
+    "jacobian_norms",
+    _jacobian_reference,
+    _jacobian_cases,
+    (Output("jacobian_norms", "(L,)", ("entry",)),),
+    JACOBIAN_MISTAKES,
+    hint="Start from the identity; for k = 1..L multiply on the right by "
+    "diag(1 - h[L-k]**2) @ w_hh and record torch.linalg.matrix_norm(P, ord=2).",
+)
 
-def check_jacobian_norms(jacobian_norms) -> None:
-    """Exercise 6.1: ``jacobian_norms(h, w_hh)`` against the course's Jacobian products."""
-    __tracebackhide__ = True
-    verify(
-        "jacobian_norms",
-        jacobian_norms,
-        _jacobian_reference,
-        _jacobian_cases(),
-        [Output("jacobian_norms", "(L,)", ("entry",))],
-        JACOBIAN_MISTAKES,
-        hint="Start from the identity; for k = 1..L multiply on the right by "
-        "diag(1 - h[L-k]**2) @ w_hh and record torch.linalg.matrix_norm(P, ord=2).",
-    )
-    print("jacobian_norms: all checks passed")
-
-
-# ---------------------------------------------------------------------------
-# 6.2 clip_grad_norm_
-# ---------------------------------------------------------------------------
+# -- 6.2 clip_grad_norm_ ---------------------------------------------------------
 
 
 def _clip_cases() -> list[Case]:
@@ -190,69 +184,63 @@ def _clip(parameters, max_norm, per_tensor=False, clamp=False, always=False, aft
     return total * scale if after else total
 
 
-CLIP_MISTAKES = [
+CLIP_MISTAKES = (
     Mistake(
         "each gradient clipped on its own",
         "the norm is global: the square root of the sum of every gradient's squared "
         "entries, and all gradients are scaled by the same factor.",
-        lambda p, m: _clip(p, m, per_tensor=True),
+        partial(_clip, per_tensor=True),
     ),
     Mistake(
         "values clamped instead of the norm",
         "that is clip_grad_value_, which changes the direction; norm clipping multiplies "
         "every gradient by max_norm / total_norm when total_norm > max_norm.",
-        lambda p, m: _clip(p, m, clamp=True),
+        partial(_clip, clamp=True),
     ),
     Mistake(
         "always rescaled to max_norm",
         "gradients whose total norm is already below max_norm stay as they are: scale "
         "by min(1, max_norm / total_norm).",
-        lambda p, m: _clip(p, m, always=True),
+        partial(_clip, always=True),
     ),
     Mistake(
         "norm returned after clipping",
         "return the total norm *before* clipping, as torch does (it is what you log).",
-        lambda p, m: _clip(p, m, after=True),
+        partial(_clip, after=True),
     ),
     Mistake(
         "norms added instead of squares",
         "the global norm is sqrt(sum of squared per-tensor norms), not their sum.",
-        lambda p, m: _clip(p, m, add_norms=True),
+        partial(_clip, add_norms=True),
     ),
     Mistake(
         "parameters without a gradient not skipped",
         "a parameter whose .grad is None (unused in the loss) has nothing to clip: skip it.",
-        lambda p, m: _clip(p, m, skip_none=False),
+        partial(_clip, skip_none=False),
     ),
     Mistake(
         "gradients left unchanged",
         "scale each p.grad in place (p.grad.mul_(scale)), not p itself or a copy.",
-        lambda p, m: _clip(p, m, in_place=False),
+        partial(_clip, in_place=False),
     ),
-]
+)
 
+check_clip_grad_norm_ = Check(
+    "6.2",
+    "clip_grad_norm_",
+    _reference_clip,
+    _clip_cases,
+    (
+        Output("total norm"),
+        Output("parameters[0].grad", dims=("row", "column")),
+        Output("parameters[1].grad", dims=("entry",)),
+        Output("parameters[2].grad", dims=("row", "column")),
+    ),
+    CLIP_MISTAKES,
+    hint="total = sqrt(sum over gradients of (g**2).sum()); if total > max_norm, "
+    "multiply every gradient in place by max_norm / total; return total.",
+    call=_clip_call,
+)
 
-def check_clip_grad_norm_(clip_grad_norm_) -> None:
-    """Exercise 6.2: ``clip_grad_norm_(parameters, max_norm) -> total_norm``."""
-    __tracebackhide__ = True
-    verify(
-        "clip_grad_norm_",
-        clip_grad_norm_,
-        _reference_clip,
-        _clip_cases(),
-        [
-            Output("total norm"),
-            Output("parameters[0].grad", dims=("row", "column")),
-            Output("parameters[1].grad", dims=("entry",)),
-            Output("parameters[2].grad", dims=("row", "column")),
-        ],
-        CLIP_MISTAKES,
-        hint="total = sqrt(sum over gradients of (g**2).sum()); if total > max_norm, "
-        "multiply every gradient in place by max_norm / total; return total.",
-        call=_clip_call,
-    )
-    print("clip_grad_norm_: all checks passed")
-
-
-check_jacobian_norms.mistakes = JACOBIAN_MISTAKES
-check_clip_grad_norm_.mistakes = CLIP_MISTAKES
+# The checks that the notebook's grader cells call, in order.
+GRADER_CELLS = (check_jacobian_norms, check_clip_grad_norm_)

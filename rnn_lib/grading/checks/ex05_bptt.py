@@ -1,32 +1,37 @@
-"""Checks for backpropagation through time: exercises 5.1 to 5.3 (after chapter 5).
+"""Checks for exercises/05_bptt.ipynb: exercises 5.1 to 5.3 (after chapter 5).
 
-- 5.1 ``numerical_gradient``: central differences, the check on everything else.
-- 5.2 ``rnn_step_backward``: the gradients of one tanh step, by hand.
-- 5.3 ``rnn_backward``: the gradients of a whole layer, backwards in time.
+- 5.1 ``numerical_gradient(f, x, eps)``: central differences, the check on
+  everything else.
+- 5.2 ``rnn_step_backward(grad_h_new, x, h, h_new, w_ih, w_hh)``: the
+  gradients of one tanh step, by hand.
+- 5.3 ``rnn_backward(grad_output, grad_h_n, x, h_0, output, w_ih, w_hh)``: the
+  gradients of a whole layer, backwards in time.
 
 The reference is autograd through :mod:`rnn_lib.functional`. The graded
 functions do not take the biases (the backward pass needs only the states),
 so the reference gives the step a per-row ``b_hh`` that reproduces the given
-states exactly: ``atanh(h_t) - x_t W_ih^T - h_{t-1} W_hh^T``.
+states exactly: ``atanh(h_t) - x_t W_ih^T - h_{t-1} W_hh^T``. Read next:
+:mod:`rnn_lib.grading.checks.ex06_gradient_norms`.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import torch
 
 from rnn_lib import functional
 from rnn_lib.grading.checking import (
     Case,
+    Check,
     Mistake,
     Output,
     float64_generator,
     randn,
-    verify,
+    rnn_weights,
 )
 
-# ---------------------------------------------------------------------------
-# 5.1 numerical_gradient
-# ---------------------------------------------------------------------------
+# -- 5.1 numerical_gradient ------------------------------------------------------
 
 
 def _smooth_function(width: int, g: torch.Generator):
@@ -91,17 +96,17 @@ def _all_at_once(f, x, eps):
     return torch.full_like(x, float((f(x + eps) - f(x - eps)) / (2 * eps)))
 
 
-NUMERICAL_MISTAKES = [
+NUMERICAL_MISTAKES = (
     Mistake(
         "forward difference",
         "(f(x + eps) - f(x)) / eps is off by about eps * f'' / 2; the central difference "
         "(f(x + eps) - f(x - eps)) / (2 eps) is off by about eps^2 * f''' / 6.",
-        lambda f, x, eps: _differences(f, x, eps, kind="forward"),
+        partial(_differences, kind="forward"),
     ),
     Mistake(
         "divided by eps instead of 2 eps",
         "the two points x + eps and x - eps are 2 eps apart: divide by 2 * eps.",
-        lambda f, x, eps: _differences(f, x, eps, kind="over eps"),
+        partial(_differences, kind="over eps"),
     ),
     Mistake(
         "perturbation not undone",
@@ -124,38 +129,30 @@ NUMERICAL_MISTAKES = [
         "gradient stored in float32",
         "torch.zeros(x.shape) is float32 and rounds the result to about 7 digits: "
         "use torch.zeros_like(x).",
-        lambda f, x, eps: _differences(f, x, eps, dtype=torch.float32),
+        partial(_differences, dtype=torch.float32),
     ),
-]
+)
 
+check_numerical_gradient = Check(
+    "5.1",
+    "numerical_gradient",
+    _numerical_reference,
+    _numerical_cases,
+    (Output("numerical_gradient", "like x", ("index",) * 2),),
+    NUMERICAL_MISTAKES,
+    hint="For each entry i: (f(x + eps e_i) - f(x - eps e_i)) / (2 eps), with e_i "
+    "zero except for a 1 at entry i.",
+)
 
-def check_numerical_gradient(numerical_gradient) -> None:
-    """Exercise 5.1: ``numerical_gradient(f, x, eps)`` against autograd."""
-    __tracebackhide__ = True
-    verify(
-        "numerical_gradient",
-        numerical_gradient,
-        _numerical_reference,
-        _numerical_cases(),
-        [Output("numerical_gradient", "like x", ("index",) * 2)],
-        NUMERICAL_MISTAKES,
-        hint="For each entry i: (f(x + eps e_i) - f(x - eps e_i)) / (2 eps), with e_i "
-        "zero except for a 1 at entry i.",
-    )
-    print("numerical_gradient: all checks passed")
+# -- 5.2 rnn_step_backward -------------------------------------------------------
 
-
-# ---------------------------------------------------------------------------
-# 5.2 rnn_step_backward
-# ---------------------------------------------------------------------------
-
-GRADIENTS_STEP = [
+GRADIENTS_STEP = (
     Output("grad_x", "(N, H_in)", ("batch row", "input feature")),
     Output("grad_h", "(N, H_out)", ("batch row", "unit")),
     Output("grad_w_ih", "(H_out, H_in)", ("row", "column")),
     Output("grad_w_hh", "(H_out, H_out)", ("row", "column")),
     Output("grad_b", "(H_out,)", ("unit",)),
-]
+)
 
 
 def _leaves(*tensors):
@@ -167,20 +164,15 @@ def _step_backward_cases() -> list[Case]:
     cases = []
     for N, H_in, H_out in [(1, 3, 4), (3, 4, 4), (2, 1, 3), (4, 5, 2)]:
         x, h = randn(N, H_in, generator=g), torch.tanh(randn(N, H_out, generator=g))
-        w_ih = randn(H_out, H_in, generator=g, scale=H_in**-0.5)
-        w_hh = randn(H_out, H_out, generator=g, scale=H_out**-0.5)
-        b_ih, b_hh = (
-            randn(H_out, generator=g, scale=0.5),
-            randn(H_out, generator=g, scale=0.5),
-        )
-        h_new = functional.rnn_step(x, h, w_ih, w_hh, b_ih, b_hh)
+        w = rnn_weights(H_in, H_out, g)
+        h_new = functional.rnn_step(x, h, *w.values())  # (N, H_out)
         args = {
             "grad_h_new": randn(N, H_out, generator=g),
             "x": x,
             "h": h,
             "h_new": h_new,
-            "w_ih": w_ih,
-            "w_hh": w_hh,
+            "w_ih": w["w_ih"],
+            "w_hh": w["w_hh"],
         }
         cases.append(Case({"N": N, "H_in": H_in, "H_out": H_out}, args))
     return cases
@@ -212,83 +204,75 @@ def _step_backward(grad_h_new, x, h, h_new, w_ih, w_hh, deriv="1 - h_new^2", tra
     return grad_x, grad_h, grad_w_ih, grad_w_hh, grad_b
 
 
-STEP_BACKWARD_MISTAKES = [
+STEP_BACKWARD_MISTAKES = (
     Mistake(
         "missing tanh' factor",
         "h_new = tanh(a), so dL/da = dL/dh_new * (1 - h_new^2): multiply by tanh' "
         "before going through the weights.",
-        lambda *args: _step_backward(*args, deriv="none"),
+        partial(_step_backward, deriv="none"),
     ),
     Mistake(
         "tanh' taken at the previous state",
         "the derivative belongs to the step's own output: 1 - h_new^2, not 1 - h^2.",
-        lambda *args: _step_backward(*args, deriv="1 - h^2"),
+        partial(_step_backward, deriv="1 - h^2"),
     ),
     Mistake(
         "tanh' written as 1 - h_new",
         "tanh'(a) = 1 - tanh(a)^2 = 1 - h_new ** 2 (the sigmoid's derivative is the one "
         "with s * (1 - s)).",
-        lambda *args: _step_backward(*args, deriv="1 - h_new"),
+        partial(_step_backward, deriv="1 - h_new"),
     ),
     Mistake(
         "W_hh gradient transposed",
         "a = ... + h W_hh^T, so dL/dW_hh = delta^T h, an (H_out, H_out) matrix with "
         "rows for the outputs: delta.T @ h.",
-        lambda *args: _step_backward(*args, transposed="grad_w_hh"),
+        partial(_step_backward, transposed="grad_w_hh"),
     ),
     Mistake(
         "W_ih gradient transposed",
         "dL/dW_ih = delta^T x has W_ih's shape (H_out, H_in): delta.T @ x.",
-        lambda *args: _step_backward(*args, transposed="grad_w_ih"),
+        partial(_step_backward, transposed="grad_w_ih"),
     ),
     Mistake(
         "state gradient through W_hh^T",
         "the forward pass multiplies by W_hh^T, so the backward pass multiplies by "
         "W_hh: grad_h = delta @ w_hh.",
-        lambda *args: _step_backward(*args, transposed="grad_h"),
+        partial(_step_backward, transposed="grad_h"),
     ),
     Mistake(
         "bias gradient averaged over the batch",
         "the loss sums over the batch rows, and each row adds the same bias: sum delta "
         "over rows, delta.sum(0).",
-        lambda *args: _step_backward(*args, bias="mean"),
+        partial(_step_backward, bias="mean"),
     ),
     Mistake(
         "bias gradient not summed over the batch",
         "the bias is one (H_out,) vector shared by every row: delta.sum(0).",
-        lambda *args: _step_backward(*args, bias="none"),
+        partial(_step_backward, bias="none"),
     ),
-]
+)
 
+check_rnn_step_backward = Check(
+    "5.2",
+    "rnn_step_backward",
+    _step_backward_reference,
+    _step_backward_cases,
+    GRADIENTS_STEP,
+    STEP_BACKWARD_MISTAKES,
+    hint="delta = grad_h_new * (1 - h_new**2); then grad_x = delta @ w_ih, grad_h = "
+    "delta @ w_hh, grad_w_ih = delta.T @ x, grad_w_hh = delta.T @ h, grad_b = "
+    "delta.sum(0).",
+)
 
-def check_rnn_step_backward(rnn_step_backward) -> None:
-    """Exercise 5.2: ``rnn_step_backward(grad_h_new, x, h, h_new, w_ih, w_hh)``."""
-    __tracebackhide__ = True
-    verify(
-        "rnn_step_backward",
-        rnn_step_backward,
-        _step_backward_reference,
-        _step_backward_cases(),
-        GRADIENTS_STEP,
-        STEP_BACKWARD_MISTAKES,
-        hint="delta = grad_h_new * (1 - h_new**2); then grad_x = delta @ w_ih, grad_h = "
-        "delta @ w_hh, grad_w_ih = delta.T @ x, grad_w_hh = delta.T @ h, grad_b = "
-        "delta.sum(0).",
-    )
-    print("rnn_step_backward: all checks passed")
+# -- 5.3 rnn_backward ------------------------------------------------------------
 
-
-# ---------------------------------------------------------------------------
-# 5.3 rnn_backward
-# ---------------------------------------------------------------------------
-
-GRADIENTS_LAYER = [
+GRADIENTS_LAYER = (
     Output("grad_x", "(L, N, H_in)", ("time step t=", "batch row", "input feature")),
     Output("grad_h_0", "(N, H_out)", ("batch row", "unit")),
     Output("grad_w_ih", "(H_out, H_in)", ("row", "column")),
     Output("grad_w_hh", "(H_out, H_out)", ("row", "column")),
     Output("grad_b", "(H_out,)", ("unit",)),
-]
+)
 
 
 def _backward_cases() -> list[Case]:
@@ -296,21 +280,16 @@ def _backward_cases() -> list[Case]:
     cases = []
     for L, N, H_in, H_out in [(1, 2, 3, 4), (4, 1, 2, 3), (3, 3, 3, 3), (6, 2, 4, 5)]:
         x, h_0 = randn(L, N, H_in, generator=g), randn(N, H_out, generator=g, scale=0.8)
-        w_ih = randn(H_out, H_in, generator=g, scale=H_in**-0.5)
-        w_hh = randn(H_out, H_out, generator=g, scale=H_out**-0.5)
-        b_ih, b_hh = (
-            randn(H_out, generator=g, scale=0.5),
-            randn(H_out, generator=g, scale=0.5),
-        )
-        output, _ = functional.rnn_layer(x, h_0, w_ih, w_hh, b_ih, b_hh)
+        w = rnn_weights(H_in, H_out, g)
+        output, _ = functional.rnn_layer(x, h_0, *w.values())  # (L, N, H_out)
         args = {
             "grad_output": randn(L, N, H_out, generator=g),
             "grad_h_n": randn(N, H_out, generator=g),
             "x": x,
             "h_0": h_0,
             "output": output,
-            "w_ih": w_ih,
-            "w_hh": w_hh,
+            "w_ih": w["w_ih"],
+            "w_hh": w["w_hh"],
         }
         cases.append(Case({"L": L, "N": N, "H_in": H_in, "H_out": H_out}, args))
     return cases
@@ -320,9 +299,8 @@ def _backward_reference(grad_output, grad_h_n, x, h_0, output, w_ih, w_hh):
     x, h_0, w_ih, w_hh = _leaves(x, h_0, w_ih, w_hh)
     b = torch.zeros(w_hh.shape[0], dtype=x.dtype, requires_grad=True)
     previous = torch.cat([h_0.detach()[None], output[:-1]])  # (L, N, H_out), h_{t-1}
-    rest = (
-        torch.atanh(output) - x @ w_ih.T - previous @ w_hh.T
-    ).detach()  # (L, N, H_out)
+    # (L, N, H_out)
+    rest = (torch.atanh(output) - x @ w_ih.T - previous @ w_hh.T).detach()
     h, states = h_0, []
     for t in range(x.shape[0]):
         h = functional.rnn_step(x[t], h, w_ih, w_hh, b, rest[t])  # (N, H_out)
@@ -335,9 +313,8 @@ def _backward(grad_output, grad_h_n, x, h_0, output, w_ih, w_hh, carry=True, dir
               final=True, previous_shift=False, accumulate=True, deriv=True):  # fmt: skip
     """The layer's gradients, with switches that turn on the known mistakes."""
     L = x.shape[0]
-    previous = (
-        output if previous_shift else torch.cat([h_0[None], output[:-1]])
-    )  # (L, N, H)
+    # (L, N, H), the state each step read
+    previous = output if previous_shift else torch.cat([h_0[None], output[:-1]])
     grad_x = torch.zeros_like(x)  # (L, N, H_in)
     grad_w_ih, grad_w_hh = torch.zeros_like(w_ih), torch.zeros_like(w_hh)
     grad_b = torch.zeros_like(w_hh[0])
@@ -364,59 +341,52 @@ def _backward(grad_output, grad_h_n, x, h_0, output, w_ih, w_hh, carry=True, dir
     return grad_x, reached, grad_w_ih, grad_w_hh, grad_b
 
 
-BACKWARD_MISTAKES = [
+BACKWARD_MISTAKES = (
     Mistake(
         "gradient not carried back through time",
         "dL/dh_t has two parts: the direct grad_output[t] and delta_{t+1} @ w_hh from the "
         "step after; carry the second from one step to the one before.",
-        lambda *args: _backward(*args, carry=False),
+        partial(_backward, carry=False),
     ),
     Mistake(
         "grad_output ignored",
         "every output[t] feeds the loss: add grad_output[t] at every step, not only "
         "grad_h_n at the last.",
-        lambda *args: _backward(*args, direct=False),
+        partial(_backward, direct=False),
     ),
     Mistake(
         "grad_h_n ignored",
         "h_n is the last state, so grad_h_n joins grad_output[L - 1] at the last step.",
-        lambda *args: _backward(*args, final=False),
+        partial(_backward, final=False),
     ),
     Mistake(
         "previous state off by one",
         "step t read h_{t-1}: output[t - 1], or h_0 at t = 0. Use it in delta.T @ h_prev.",
-        lambda *args: _backward(*args, previous_shift=True),
+        partial(_backward, previous_shift=True),
     ),
     Mistake(
         "weight gradients not summed over time",
         "the same weights serve every step: add each step's contribution with +=.",
-        lambda *args: _backward(*args, accumulate=False),
+        partial(_backward, accumulate=False),
     ),
     Mistake(
         "missing tanh' factor",
         "multiply dL/dh_t by 1 - output[t]**2 before going through the weights.",
-        lambda *args: _backward(*args, deriv=False),
+        partial(_backward, deriv=False),
     ),
-]
+)
 
+check_rnn_backward = Check(
+    "5.3",
+    "rnn_backward",
+    _backward_reference,
+    _backward_cases,
+    GRADIENTS_LAYER,
+    BACKWARD_MISTAKES,
+    hint="Go from t = L - 1 down to 0: dL/dh_t = grad_output[t] (+ grad_h_n at the last "
+    "step) + the gradient from step t + 1; call rnn_step_backward with h = h_{t-1}; "
+    "add up the weight gradients. If check_rnn_step_backward fails, fix it first.",
+)
 
-def check_rnn_backward(rnn_backward) -> None:
-    """Exercise 5.3: ``rnn_backward(grad_output, grad_h_n, x, h_0, output, w_ih, w_hh)``."""
-    __tracebackhide__ = True
-    verify(
-        "rnn_backward",
-        rnn_backward,
-        _backward_reference,
-        _backward_cases(),
-        GRADIENTS_LAYER,
-        BACKWARD_MISTAKES,
-        hint="Go from t = L - 1 down to 0: dL/dh_t = grad_output[t] (+ grad_h_n at the last "
-        "step) + the gradient from step t + 1; call rnn_step_backward with h = h_{t-1}; "
-        "add up the weight gradients. If check_rnn_step_backward fails, fix it first.",
-    )
-    print("rnn_backward: all checks passed")
-
-
-check_numerical_gradient.mistakes = NUMERICAL_MISTAKES
-check_rnn_step_backward.mistakes = STEP_BACKWARD_MISTAKES
-check_rnn_backward.mistakes = BACKWARD_MISTAKES
+# The checks that the notebook's grader cells call, in order.
+GRADER_CELLS = (check_numerical_gradient, check_rnn_step_backward, check_rnn_backward)

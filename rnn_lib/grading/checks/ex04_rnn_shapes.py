@@ -1,30 +1,33 @@
-"""Checks for torch.nn.RNN's interface: exercises 4.1 to 4.3 (after chapter 4).
+"""Checks for exercises/04_rnn_shapes.ipynb: exercises 4.1 to 4.3 (after chapter 4).
 
-- 4.1 ``rnn_output_shapes``: the shapes of ``output`` and ``h_n``.
-- 4.2 ``count_parameters``: how many numbers an ``nn.RNN`` learns.
-- 4.3 ``final_features``: a bidirectional RNN's summary of a sequence.
+- 4.1 ``rnn_output_shapes(L, N, H_in, H_out, num_layers, bidirectional,
+  batch_first)``: the shapes of ``output`` and ``h_n``.
+- 4.2 ``count_parameters(H_in, H_out, num_layers, bidirectional, bias)``: how
+  many numbers an ``nn.RNN`` learns.
+- 4.3 ``final_features(output, batch_first) -> (N, 2 * H_out)``: a
+  bidirectional RNN's summary of a sequence.
 
 The references are ``torch.nn.RNN`` itself (4.1, 4.2) and, for 4.3, the
 definition ``cat(h_n[0], h_n[1])`` read off ``output`` (the tests prove the
-two agree).
+two agree). Read next: :mod:`rnn_lib.grading.checks.ex05_bptt`.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import torch
 
 from rnn_lib.grading.checking import (
     Case,
+    Check,
     Mistake,
     Output,
     float64_generator,
     randn,
-    verify,
 )
 
-# ---------------------------------------------------------------------------
-# 4.1 rnn_output_shapes
-# ---------------------------------------------------------------------------
+# -- 4.1 rnn_output_shapes -------------------------------------------------------
 
 SHAPE_ARGS = ("L", "N", "H_in", "H_out", "num_layers", "bidirectional", "batch_first")
 
@@ -53,94 +56,82 @@ def _shape_reference(L, N, H_in, H_out, num_layers, bidirectional, batch_first):
     return tuple(output.shape), tuple(h_n.shape)
 
 
-def _shapes(L, N, H_in, H_out, num_layers, bidirectional, batch_first, mistake=""):
+def _shapes(L, N, H_in, H_out, num_layers, bidirectional, batch_first, wrong=""):
     """The shapes, with a switch that turns on one known mistake."""
     D = 2 if bidirectional else 1
-    features = H_out if mistake == "no D in output" else D * H_out
-    if mistake == "every layer in output":
+    features = H_out if wrong == "no D in output" else D * H_out
+    if wrong == "every layer in output":
         features = num_layers * D * H_out
     output = (
         (N, L, features)
-        if batch_first and mistake != "batch_first ignored"
+        if batch_first and wrong != "batch_first ignored"
         else (L, N, features)
     )
     h_n = (D * num_layers, N, H_out)
-    if mistake == "batch_first on h_n" and batch_first:
+    if wrong == "batch_first on h_n" and batch_first:
         h_n = (N, D * num_layers, H_out)
-    elif mistake == "no num_layers in h_n":
+    elif wrong == "no num_layers in h_n":
         h_n = (D, N, H_out)
-    elif mistake == "no D in h_n":
+    elif wrong == "no D in h_n":
         h_n = (num_layers, N, H_out)
-    elif mistake == "D in h_n's last axis":
+    elif wrong == "D in h_n's last axis":
         h_n = (num_layers, N, D * H_out)
     return output, h_n
 
 
-def _shape_mistake(name: str, advice: str, switch: str) -> Mistake:
-    return Mistake(name, advice, lambda *args: _shapes(*args, mistake=switch))
-
-
-SHAPE_MISTAKES = [
-    _shape_mistake(
+SHAPE_MISTAKES = (
+    Mistake(
         "batch_first applied to h_n",
         "batch_first changes only input and output; h_0 and h_n stay "
         "(D * num_layers, N, H_out) whatever it says.",
-        "batch_first on h_n",
+        partial(_shapes, wrong="batch_first on h_n"),
     ),
-    _shape_mistake(
+    Mistake(
         "output missing the direction factor",
         "a bidirectional RNN concatenates both directions: output's last axis is D * H_out.",
-        "no D in output",
+        partial(_shapes, wrong="no D in output"),
     ),
-    _shape_mistake(
+    Mistake(
         "output holding every layer",
         "output is the last layer's states only: its last axis is D * H_out, "
         "whatever num_layers is.",
-        "every layer in output",
+        partial(_shapes, wrong="every layer in output"),
     ),
-    _shape_mistake(
+    Mistake(
         "batch_first ignored",
         "with batch_first=True, output is (N, L, D * H_out).",
-        "batch_first ignored",
+        partial(_shapes, wrong="batch_first ignored"),
     ),
-    _shape_mistake(
+    Mistake(
         "h_n missing num_layers",
         "h_n holds the last state of every layer and direction: (D * num_layers, N, H_out).",
-        "no num_layers in h_n",
+        partial(_shapes, wrong="no num_layers in h_n"),
     ),
-    _shape_mistake(
+    Mistake(
         "h_n missing the direction factor",
         "h_n holds one state per layer *and* direction: (D * num_layers, N, H_out).",
-        "no D in h_n",
+        partial(_shapes, wrong="no D in h_n"),
     ),
-    _shape_mistake(
+    Mistake(
         "directions in h_n's last axis",
         "h_n stacks directions along its first axis, (D * num_layers, N, H_out); only "
         "output concatenates them along the last.",
-        "D in h_n's last axis",
+        partial(_shapes, wrong="D in h_n's last axis"),
     ),
-]
+)
 
+check_rnn_output_shapes = Check(
+    "4.1",
+    "rnn_output_shapes",
+    _shape_reference,
+    _shape_cases,
+    (Output("output shape"), Output("h_n shape")),
+    SHAPE_MISTAKES,
+    hint="output is (L, N, D * H_out), or (N, L, D * H_out) if batch_first; h_n is "
+    "(D * num_layers, N, H_out) in every case, with D = 2 if bidirectional else 1.",
+)
 
-def check_rnn_output_shapes(rnn_output_shapes) -> None:
-    """Exercise 4.1: ``rnn_output_shapes(L, N, H_in, H_out, num_layers, bidirectional, batch_first)``."""
-    __tracebackhide__ = True
-    verify(
-        "rnn_output_shapes",
-        rnn_output_shapes,
-        _shape_reference,
-        _shape_cases(),
-        [Output("output shape"), Output("h_n shape")],
-        SHAPE_MISTAKES,
-        hint="output is (L, N, D * H_out), or (N, L, D * H_out) if batch_first; h_n is "
-        "(D * num_layers, N, H_out) in every case, with D = 2 if bidirectional else 1.",
-    )
-    print("rnn_output_shapes: all checks passed")
-
-
-# ---------------------------------------------------------------------------
-# 4.2 count_parameters
-# ---------------------------------------------------------------------------
+# -- 4.2 count_parameters --------------------------------------------------------
 
 COUNT_ARGS = ("H_in", "H_out", "num_layers", "bidirectional", "bias")
 
@@ -165,85 +156,73 @@ def _count_reference(H_in, H_out, num_layers, bidirectional, bias):
     return sum(p.numel() for p in rnn.parameters())
 
 
-def _count(H_in, H_out, num_layers, bidirectional, bias, mistake=""):
+def _count(H_in, H_out, num_layers, bidirectional, bias, wrong=""):
     """The count, with a switch that turns on one known mistake."""
-    D = 1 if mistake == "no D" or not bidirectional else 2
+    D = 1 if wrong == "no D" or not bidirectional else 2
     total = 0
     for layer in range(num_layers):
         inputs = H_in
-        if layer > 0 and mistake != "H_in above":
-            inputs = H_out if mistake == "H_out above" else D * H_out
+        if layer > 0 and wrong != "H_in above":
+            inputs = H_out if wrong == "H_out above" else D * H_out
         weights = H_out * inputs + (
-            H_out * H_in if mistake == "W_hh H_in" else H_out * H_out
+            H_out * H_in if wrong == "W_hh H_in" else H_out * H_out
         )
         biases = 0
-        if bias or mistake == "bias always":
-            biases = H_out if mistake == "one bias" else 2 * H_out
+        if bias or wrong == "bias always":
+            biases = H_out if wrong == "one bias" else 2 * H_out
         total += D * (weights + biases)
     return total
 
 
-def _count_mistake(name: str, advice: str, switch: str) -> Mistake:
-    return Mistake(name, advice, lambda *args: _count(*args, mistake=switch))
-
-
-COUNT_MISTAKES = [
-    _count_mistake(
+COUNT_MISTAKES = (
+    Mistake(
         "one bias instead of two",
         "torch.nn.RNN has two biases per layer and direction, bias_ih and bias_hh, "
         "H_out numbers each.",
-        "one bias",
+        partial(_count, wrong="one bias"),
     ),
-    _count_mistake(
+    Mistake(
         "deeper layers reading H_in features",
         "layer l > 0 reads the layer below, D * H_out features, so its weight_ih is "
         "(H_out, D * H_out).",
-        "H_in above",
+        partial(_count, wrong="H_in above"),
     ),
-    _count_mistake(
+    Mistake(
         "deeper layers reading H_out features in a bidirectional RNN",
         "a bidirectional layer's output has 2 * H_out features, so the next layer's "
         "weight_ih is (H_out, 2 * H_out).",
-        "H_out above",
+        partial(_count, wrong="H_out above"),
     ),
-    _count_mistake(
+    Mistake(
         "directions not counted",
         "a bidirectional RNN has a full set of weights per direction (the *_reverse ones).",
-        "no D",
+        partial(_count, wrong="no D"),
     ),
-    _count_mistake(
+    Mistake(
         "biases counted when bias=False",
         "bias=False leaves out bias_ih and bias_hh altogether.",
-        "bias always",
+        partial(_count, wrong="bias always"),
     ),
-    _count_mistake(
+    Mistake(
         "W_hh counted as (H_out, H_in)",
         "weight_hh maps a state to a state: it is (H_out, H_out).",
-        "W_hh H_in",
+        partial(_count, wrong="W_hh H_in"),
     ),
-]
+)
 
+check_count_parameters = Check(
+    "4.2",
+    "count_parameters",
+    _count_reference,
+    _count_cases,
+    (Output("count_parameters"),),
+    COUNT_MISTAKES,
+    hint="Per layer and direction: weight_ih (H_out, layer input), weight_hh "
+    "(H_out, H_out), and two biases of H_out if bias. Check against "
+    "sum(p.numel() for p in torch.nn.RNN(...).parameters()).",
+)
 
-def check_count_parameters(count_parameters) -> None:
-    """Exercise 4.2: ``count_parameters(H_in, H_out, num_layers, bidirectional, bias)``."""
-    __tracebackhide__ = True
-    verify(
-        "count_parameters",
-        count_parameters,
-        _count_reference,
-        _count_cases(),
-        [Output("count_parameters")],
-        COUNT_MISTAKES,
-        hint="Per layer and direction: weight_ih (H_out, layer input), weight_hh "
-        "(H_out, H_out), and two biases of H_out if bias. Check against "
-        "sum(p.numel() for p in torch.nn.RNN(...).parameters()).",
-    )
-    print("count_parameters: all checks passed")
-
-
-# ---------------------------------------------------------------------------
-# 4.3 final_features
-# ---------------------------------------------------------------------------
+# -- 4.3 final_features ----------------------------------------------------------
 
 
 def _final_cases() -> list[Case]:
@@ -270,72 +249,58 @@ def _final(
     output, batch_first, forward_at=-1, backward_at=0, time_major=False, order="fb"
 ):
     """The summary, with switches that turn on the known mistakes."""
-    seq = (
-        output.transpose(0, 1) if batch_first and not time_major else output
-    )  # (L, N, 2H)
+    # (L, N, 2 H), time first
+    seq = output.transpose(0, 1) if batch_first and not time_major else output
     H = seq.shape[-1] // 2
     forward, backward = seq[forward_at, :, :H], seq[backward_at, :, H:]  # (N, H) each
     halves = [forward, backward] if order == "fb" else [backward, forward]
     return torch.cat(halves, dim=-1)  # (N, 2 * H)
 
 
-def _final_reference(output, batch_first):
-    return _final(output, batch_first)
-
-
-FINAL_MISTAKES = [
+FINAL_MISTAKES = (
     Mistake(
         "last time step for both directions",
         "output[-1]'s backward half has seen only the last input; the backward "
         "direction's summary is its state at t = 0.",
-        lambda output, batch_first: _final(output, batch_first, backward_at=-1),
+        partial(_final, backward_at=-1),
     ),
     Mistake(
         "first time step for both directions",
         "the forward direction's summary is its state at the last step, t = L - 1.",
-        lambda output, batch_first: _final(output, batch_first, forward_at=0),
+        partial(_final, forward_at=0),
     ),
     Mistake(
         "directions' time steps swapped",
         "forward half at t = L - 1, backward half at t = 0, not the other way round.",
-        lambda output, batch_first: _final(
-            output, batch_first, forward_at=0, backward_at=-1
-        ),
+        partial(_final, forward_at=0, backward_at=-1),
     ),
     Mistake(
         "batch_first ignored",
         "with batch_first=True, time is output's second axis: output[:, -1] and output[:, 0].",
-        lambda output, batch_first: _final(output, batch_first, time_major=True),
+        partial(_final, time_major=True),
     ),
     Mistake(
         "halves swapped",
         "keep torch's order, forward first: torch.cat([forward, backward], dim=-1).",
-        lambda output, batch_first: _final(output, batch_first, order="bf"),
+        partial(_final, order="bf"),
     ),
     Mistake(
         "mean over time",
         "take each direction's last state, not an average over the steps.",
         lambda output, batch_first: output.mean(dim=1 if batch_first else 0),
     ),
-]
+)
 
+check_final_features = Check(
+    "4.3",
+    "final_features",
+    _final,
+    _final_cases,
+    (Output("final_features", "(N, 2 * H_out)", ("batch row", "feature")),),
+    FINAL_MISTAKES,
+    hint="Concatenate the forward half of the last step with the backward half of "
+    "the first step; these are h_n[0] and h_n[1].",
+)
 
-def check_final_features(final_features) -> None:
-    """Exercise 4.3: ``final_features(output, batch_first) -> (N, 2 * H_out)``."""
-    __tracebackhide__ = True
-    verify(
-        "final_features",
-        final_features,
-        _final_reference,
-        _final_cases(),
-        [Output("final_features", "(N, 2 * H_out)", ("batch row", "feature"))],
-        FINAL_MISTAKES,
-        hint="Concatenate the forward half of the last step with the backward half of "
-        "the first step; these are h_n[0] and h_n[1].",
-    )
-    print("final_features: all checks passed")
-
-
-check_rnn_output_shapes.mistakes = SHAPE_MISTAKES
-check_count_parameters.mistakes = COUNT_MISTAKES
-check_final_features.mistakes = FINAL_MISTAKES
+# The checks that the notebook's grader cells call, in order.
+GRADER_CELLS = (check_rnn_output_shapes, check_count_parameters, check_final_features)

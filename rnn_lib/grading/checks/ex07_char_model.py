@@ -1,18 +1,23 @@
-"""Checks for the character language model: exercises 7.1 to 7.4 (after chapter 7).
+"""Checks for exercises/07_char_model.ipynb: exercises 7.1 to 7.4 (after chapter 7).
 
-- 7.1 ``sequence_loss``: the mean cross-entropy per character.
-- 7.2 ``next_char_probabilities``: the sampling distribution at a temperature.
-- 7.3 ``train_step``: one step of truncated BPTT (checked step by step).
+- 7.1 ``sequence_loss(logits, targets)``: the mean cross-entropy per character.
+- 7.2 ``next_char_probabilities(logits, temperature)``: the sampling
+  distribution at a temperature.
+- 7.3 ``train_step(model, optimizer, input, target, h, max_norm) -> (loss, h)``:
+  one step of truncated BPTT (checked step by step).
 - 7.4 the same ``train_step`` trains a small model to a target loss.
 
 The references are torch's ``cross_entropy`` and ``softmax`` (7.1, 7.2) and
 the steps of :func:`rnn_lib.train.train` written out (7.3, 7.4), on
-:class:`rnn_lib.models.CharRNN` in float64.
+:class:`rnn_lib.models.CharRNN` in float64. Read next:
+:mod:`rnn_lib.grading.checks.ex08_lstm_cell`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -20,21 +25,18 @@ import torch.nn.functional as F
 from rnn_lib.data.text import TextStreams, Vocabulary, load_corpus
 from rnn_lib.grading.checking import (
     Case,
-    CheckFailed,
+    Check,
     Mistake,
     Outcome,
     Output,
     float64_generator,
     not_written,
     randn,
-    verify,
 )
 from rnn_lib.models import CharRNN
 from rnn_lib.train import evaluate
 
-# ---------------------------------------------------------------------------
-# 7.1 sequence_loss
-# ---------------------------------------------------------------------------
+# -- 7.1 sequence_loss -----------------------------------------------------------
 
 
 def _loss_cases() -> list[Case]:
@@ -49,9 +51,8 @@ def _loss_cases() -> list[Case]:
     ]:
         logits = randn(L, N, V, generator=g, scale=scale)
         targets = torch.randint(V, (L, N), generator=g)
-        if (
-            scale > 100
-        ):  # a confident model that is wrong: the target is its least likely
+        if scale > 100:
+            # a confident model that is wrong: the target is its least likely
             targets = logits.argmin(-1)
         args = {"logits": logits, "targets": targets}
         cases.append(Case({"L": L, "N": N, "V": V, "logit scale": scale}, args))
@@ -66,7 +67,7 @@ def _gathered(log_p, targets):
     return -log_p.gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # (L, N)
 
 
-LOSS_MISTAKES = [
+LOSS_MISTAKES = (
     Mistake(
         "logits not flattened",
         "F.cross_entropy wants classes on axis 1: flatten to logits.reshape(-1, V) and "
@@ -104,27 +105,19 @@ LOSS_MISTAKES = [
             logits[:-1].log_softmax(-1), targets[1:]
         ).mean(),
     ),
-]
+)
 
+check_sequence_loss = Check(
+    "7.1",
+    "sequence_loss",
+    _loss_reference,
+    _loss_cases,
+    (Output("sequence_loss"),),
+    LOSS_MISTAKES,
+    hint="F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1)).",
+)
 
-def check_sequence_loss(sequence_loss) -> None:
-    """Exercise 7.1: ``sequence_loss(logits, targets)``, the mean cross-entropy in nats."""
-    __tracebackhide__ = True
-    verify(
-        "sequence_loss",
-        sequence_loss,
-        _loss_reference,
-        _loss_cases(),
-        [Output("sequence_loss")],
-        LOSS_MISTAKES,
-        hint="F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1)).",
-    )
-    print("sequence_loss: all checks passed")
-
-
-# ---------------------------------------------------------------------------
-# 7.2 next_char_probabilities
-# ---------------------------------------------------------------------------
+# -- 7.2 next_char_probabilities -------------------------------------------------
 
 
 def _probability_cases() -> list[Case]:
@@ -143,7 +136,7 @@ def _probability_reference(logits, temperature):
     return torch.softmax(logits / temperature, dim=-1)
 
 
-PROBABILITY_MISTAKES = [
+PROBABILITY_MISTAKES = (
     Mistake(
         "temperature multiplied",
         "divide the logits by the temperature: a low temperature must sharpen the "
@@ -171,27 +164,19 @@ PROBABILITY_MISTAKES = [
         "divide by the sum over the vocabulary (softmax), so that each row sums to 1.",
         lambda logits, t: torch.exp(logits / t),
     ),
-]
+)
 
+check_next_char_probabilities = Check(
+    "7.2",
+    "next_char_probabilities",
+    _probability_reference,
+    _probability_cases,
+    (Output("next_char_probabilities", "(N, V)", ("batch row", "character id")),),
+    PROBABILITY_MISTAKES,
+    hint="torch.softmax(logits / temperature, dim=-1).",
+)
 
-def check_next_char_probabilities(next_char_probabilities) -> None:
-    """Exercise 7.2: ``next_char_probabilities(logits, temperature)``."""
-    __tracebackhide__ = True
-    verify(
-        "next_char_probabilities",
-        next_char_probabilities,
-        _probability_reference,
-        _probability_cases(),
-        [Output("next_char_probabilities", "(N, V)", ("batch row", "character id"))],
-        PROBABILITY_MISTAKES,
-        hint="torch.softmax(logits / temperature, dim=-1).",
-    )
-    print("next_char_probabilities: all checks passed")
-
-
-# ---------------------------------------------------------------------------
-# 7.3 train_step
-# ---------------------------------------------------------------------------
+# -- 7.3 train_step --------------------------------------------------------------
 
 STEPS = 3  # consecutive chunks of the same streams
 
@@ -255,78 +240,62 @@ def _train_step(model, optimizer, input, target, h, max_norm, detach=True, zero=
     return loss.item(), h_n.detach() if detach else h_n
 
 
-def _train_reference(model, optimizer, input, target, h, max_norm):
-    return _train_step(model, optimizer, input, target, h, max_norm)
-
-
-def _train_mistake(name: str, advice: str, **switch) -> Mistake:
-    return Mistake(name, advice, lambda *args: _train_step(*args, **switch))
-
-
-TRAIN_MISTAKES = [
-    _train_mistake(
+TRAIN_MISTAKES = (
+    Mistake(
         "state not detached",
         "return h_n.detach(): the next chunk starts from its value, and backpropagation "
         "stops at the chunk boundary (that is the truncation in truncated BPTT).",
-        detach=False,
+        partial(_train_step, detach=False),
     ),
-    _train_mistake(
+    Mistake(
         "gradients not zeroed",
         "call optimizer.zero_grad() before loss.backward(): backward adds to .grad.",
-        zero=False,
+        partial(_train_step, zero=False),
     ),
-    _train_mistake(
+    Mistake(
         "gradients not clipped before the step",
         "clip between loss.backward() and optimizer.step() with "
         "torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm); clipping after "
         "the step (or not at all) leaves the update unclipped.",
-        clip="never",
+        partial(_train_step, clip="never"),
     ),
-    _train_mistake(
+    Mistake(
         "state reset every chunk",
         "the chunks continue each other's streams: start each chunk from the state "
         "the previous one ended with (the h you are given).",
-        carry=False,
+        partial(_train_step, carry=False),
     ),
-    _train_mistake(
+    Mistake(
         "loss summed instead of averaged",
         "use the mean cross-entropy per character; a sum makes the step size depend "
         "on L * N.",
-        reduction="sum",
+        partial(_train_step, reduction="sum"),
     ),
-    _train_mistake(
+    Mistake(
         "optimizer step before backward",
         "the order is zero_grad, backward, clip, step.",
-        step_first=True,
+        partial(_train_step, step_first=True),
     ),
-]
+)
 
+check_train_step = Check(
+    "7.3",
+    "train_step",
+    _train_step,
+    _train_cases,
+    (
+        *(Output(f"loss of chunk {k}") for k in range(STEPS)),
+        Output("returned state", "(1, N, H)", ("layer", "batch row", "unit")),
+        Output("weights after the steps", "(all parameters,)", ("entry",)),
+    ),
+    TRAIN_MISTAKES,
+    hint="logits, h_n = model(input, h); loss = mean cross-entropy; "
+    "optimizer.zero_grad(); loss.backward(); clip_grad_norm_; optimizer.step(); "
+    "return loss.item(), h_n.detach().",
+    call=_train_call,
+)
 
-def check_train_step(train_step) -> None:
-    """Exercise 7.3: ``train_step(model, optimizer, input, target, h, max_norm) -> (loss, h)``."""
-    __tracebackhide__ = True
-    verify(
-        "train_step",
-        train_step,
-        _train_reference,
-        _train_cases(),
-        [Output(f"loss of chunk {k}") for k in range(STEPS)]
-        + [
-            Output("returned state", "(1, N, H)", ("layer", "batch row", "unit")),
-            Output("weights after the steps", "(all parameters,)", ("entry",)),
-        ],  # fmt: skip
-        TRAIN_MISTAKES,
-        hint="logits, h_n = model(input, h); loss = mean cross-entropy; "
-        "optimizer.zero_grad(); loss.backward(); clip_grad_norm_; optimizer.step(); "
-        "return loss.item(), h_n.detach().",
-        call=_train_call,
-    )
-    print("train_step: all checks passed")
-
-
-# ---------------------------------------------------------------------------
-# 7.4 train_step reaches a target loss
-# ---------------------------------------------------------------------------
+# -- 7.4 train_step reaches a target loss ----------------------------------------
 
 TARGET_LOSS = 2.4  # nats per character; the unigram baseline is about 3.3
 TRAIN_CHARS, VAL_CHARS, EPOCHS = 50_000, 10_000, 2
@@ -349,28 +318,62 @@ def _train_to_target(train_step, seed: int = 0) -> float:
     return evaluate(model, val_ids)
 
 
-def check_char_model(train_step) -> None:
-    """Exercise 7.4: ``train_step`` trains a character model below TARGET_LOSS nats."""
-    __tracebackhide__ = True
+def _trained_loss(train_step, case: Case) -> Outcome:
+    """The validation loss of a model trained with ``train_step``, or what it raised."""
     try:
-        loss = _train_to_target(train_step)
-    except NotImplementedError as error:
-        raise not_written("train_step", error) from None
+        return Outcome(value=_train_to_target(train_step, **case.args))
     except Exception as error:  # a student's code may raise anything
-        raise CheckFailed(
-            f"training with your train_step raised {type(error).__name__}: {error}. "
-            "Make check_train_step pass first."
-        ) from None
-    if not loss < TARGET_LOSS:
-        raise CheckFailed(
+        return Outcome(error=error)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TargetLoss(Check):
+    """A check that passes when training with the student's function beats a loss.
+
+    It has no known mistakes of its own: it grades ``train_step`` again,
+    whose mistakes :data:`check_train_step` names.
+    """
+
+    @property
+    def passed(self) -> str:
+        return f"train_step trains the model below {TARGET_LOSS} nats per character"
+
+    def answers(self, student, cases) -> list[Outcome]:
+        return [self.call(student, case) for case in cases]
+
+    def judge(self, cases, answers) -> str:
+        (case,), (got,) = cases, answers
+        if isinstance(got.error, NotImplementedError):
+            return not_written("train_step", got.error)
+        if got.error is not None:
+            return (
+                f"training with your train_step raised {type(got.error).__name__}: "
+                f"{got.error}. Make check_train_step pass first."
+            )
+        if got.value < TARGET_LOSS:
+            return ""
+        reference = self.call(self.reference, case).value
+        return (
             f"after {EPOCHS} passes over {TRAIN_CHARS} characters, the model trained with "
-            f"your train_step has a validation loss of {loss:.3f} nats per character; the "
-            f"target is {TARGET_LOSS} (the reference reaches "
-            f"{_train_to_target(_train_reference):.3f}). Make check_train_step pass first."
+            f"your train_step has a validation loss of {got.value:.3f} nats per character; "
+            f"the target is {TARGET_LOSS} (the reference reaches {reference:.3f}). "
+            "Make check_train_step pass first."
         )
-    print(f"train_step trains the model below {TARGET_LOSS} nats per character")
 
 
-check_sequence_loss.mistakes = LOSS_MISTAKES
-check_next_char_probabilities.mistakes = PROBABILITY_MISTAKES
-check_train_step.mistakes = TRAIN_MISTAKES
+check_char_model = TargetLoss(
+    "7.4",
+    "char_model",
+    _train_step,
+    lambda: [Case({"seed": 0}, {"seed": 0})],
+    (Output("validation loss"),),
+    call=_trained_loss,
+)
+
+# The checks that the notebook's grader cells call, in order.
+GRADER_CELLS = (
+    check_sequence_loss,
+    check_next_char_probabilities,
+    check_train_step,
+    check_char_model,
+)
