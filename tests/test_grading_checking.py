@@ -11,7 +11,8 @@ from functools import partial
 import pytest
 import torch
 
-from rnn_lib.grading.checking import Case, Check, CheckFailed, Mistake, Output
+from rnn_lib.grading.cases import Case
+from rnn_lib.grading.checking import Check, CheckFailed, Mistake, Output
 
 CASES = [Case({"N": 1}, {"x": torch.ones(1, 3, dtype=torch.float64)}),
          Case({"N": 2}, {"x": torch.arange(6.0, dtype=torch.float64).view(2, 3)})]  # fmt: skip

@@ -16,17 +16,8 @@ from functools import partial
 import torch
 
 from rnn_lib import functional
-from rnn_lib.grading.checking import (
-    SEQUENCE,
-    STATE,
-    Case,
-    Check,
-    Mistake,
-    Output,
-    float64_generator,
-    randn,
-    rnn_weights,
-)
+from rnn_lib.grading.cases import Case, float64_generator, randn, rnn_weights
+from rnn_lib.grading.checking import SEQUENCE, STATE, Check, Mistake, Output
 
 # -- 3.1 rnn_step ----------------------------------------------------------------
 

@@ -18,14 +18,8 @@ from functools import partial
 
 import torch
 
-from rnn_lib.grading.checking import (
-    Case,
-    Check,
-    Mistake,
-    Output,
-    float64_generator,
-    randn,
-)
+from rnn_lib.grading.cases import Case, float64_generator, randn
+from rnn_lib.grading.checking import Check, Mistake, Output
 
 # -- 4.1 rnn_output_shapes -------------------------------------------------------
 

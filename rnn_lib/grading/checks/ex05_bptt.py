@@ -21,15 +21,8 @@ from functools import partial
 import torch
 
 from rnn_lib import functional
-from rnn_lib.grading.checking import (
-    Case,
-    Check,
-    Mistake,
-    Output,
-    float64_generator,
-    randn,
-    rnn_weights,
-)
+from rnn_lib.grading.cases import Case, float64_generator, randn, rnn_weights
+from rnn_lib.grading.checking import Check, Mistake, Output
 
 # -- 5.1 numerical_gradient ------------------------------------------------------
 

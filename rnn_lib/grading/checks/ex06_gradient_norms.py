@@ -18,15 +18,8 @@ from functools import partial
 import torch
 
 from rnn_lib import clipping, diagnostics, functional
-from rnn_lib.grading.checking import (
-    Case,
-    Check,
-    Mistake,
-    Outcome,
-    Output,
-    float64_generator,
-    randn,
-)
+from rnn_lib.grading.cases import Case, Outcome, float64_generator, randn
+from rnn_lib.grading.checking import Check, Mistake, Output
 
 # -- 6.1 jacobian_norms ----------------------------------------------------------
 

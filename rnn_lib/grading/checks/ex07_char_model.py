@@ -23,16 +23,8 @@ import torch
 import torch.nn.functional as F
 
 from rnn_lib.data.text import TextStreams, Vocabulary, load_corpus
-from rnn_lib.grading.checking import (
-    Case,
-    Check,
-    Mistake,
-    Outcome,
-    Output,
-    float64_generator,
-    not_written,
-    randn,
-)
+from rnn_lib.grading.cases import Case, Outcome, float64_generator, randn
+from rnn_lib.grading.checking import Check, Mistake, Output, not_written
 from rnn_lib.models import CharRNN
 from rnn_lib.train import evaluate
 

@@ -15,16 +15,8 @@ from functools import partial
 import torch
 
 from rnn_lib import gated
-from rnn_lib.grading.checking import (
-    STATE,
-    Case,
-    Check,
-    Mistake,
-    Output,
-    float64_generator,
-    randn,
-    rnn_weights,
-)
+from rnn_lib.grading.cases import Case, float64_generator, randn, rnn_weights
+from rnn_lib.grading.checking import STATE, Check, Mistake, Output
 
 
 def _lstm_cases() -> list[Case]:
