@@ -38,6 +38,7 @@ from torch.nn.utils.rnn import PackedSequence
 from rnn_lib import functional
 from rnn_lib.validation import (
     check_bool,
+    check_choice,
     check_int,
     check_like,
     check_number,
@@ -81,13 +82,22 @@ def _check_state(name: str, h, shape: tuple, batched: bool, weight: torch.Tensor
     check_like(name, h, weight)
 
 
+def refuse_projection(proj_size) -> None:
+    """``proj_size`` is the LSTM's alone; torch refuses it for RNN and GRU, even 0."""
+    if proj_size is not None:
+        raise ValueError(
+            "proj_size argument is only supported for LSTM, not RNN or GRU, "
+            f"got proj_size={proj_size!r}"
+        )
+
+
 def _reset_uniform(module: nn.Module, hidden_size: int) -> None:
     """torch's initialisation: every parameter ~ U(-1/sqrt(H), 1/sqrt(H)).
 
     The parameters are drawn in registration order, as torch does, so the same
     seed gives the same numbers as ``torch.nn``.
     """
-    bound = 1.0 / math.sqrt(hidden_size)
+    bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0
     for weight in module.parameters():
         nn.init.uniform_(weight, -bound, bound)
 
@@ -127,7 +137,7 @@ class RNNCellBase(nn.Module):
     ) -> None:
         super().__init__()
         check_int("input_size", input_size)
-        check_int("hidden_size", hidden_size)
+        check_int("hidden_size", hidden_size, minimum=0)  # torch's cells allow 0
         check_bool("bias", bias)
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -190,7 +200,6 @@ class RNNCellBase(nn.Module):
         return self._join_state(new_state)
 
 
-
 # ---------------------------------------------------------------------------
 # Layers, directions, packed input, states
 
@@ -235,6 +244,7 @@ class RNNBase(nn.Module):
 
     gates = 1
     state_names = ("h_0",)
+    layer_functions: dict = {}
 
     def __init__(
         self,
@@ -245,10 +255,12 @@ class RNNBase(nn.Module):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        backward: str = "bptt",
         device=None,
         dtype=None,
     ) -> None:
         super().__init__()
+        check_choice("backward", backward, tuple(self.layer_functions))
         check_int("input_size", input_size)
         check_int("hidden_size", hidden_size)
         check_int("num_layers", num_layers)
@@ -268,6 +280,8 @@ class RNNBase(nn.Module):
         self.batch_first = batch_first
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
+        # Not self.backward, which would read like a method of the Module.
+        self.backward_pass = backward
 
         # weight_ih_l0, weight_hh_l0, ..., weight_ih_l0_reverse, ..., then _l1.
         self._all_weights: list[list[str]] = []
@@ -326,6 +340,17 @@ class RNNBase(nn.Module):
     def reset_parameters(self) -> None:
         _reset_uniform(self, self.hidden_size)
 
+    def _own_repr(self) -> str:
+        """What a subclass adds to the repr (``nonlinearity=...``, ``proj_size=...``)."""
+        return ""
+
+    def flatten_parameters(self) -> None:
+        """Do nothing: torch's method packs the weights for cuDNN.
+
+        Code written for ``torch.nn`` calls it routinely (after ``.to()``, in
+        ``DataParallel``); the weights here are used where they are.
+        """
+
     @property
     def all_weights(self) -> list[list[nn.Parameter]]:
         """The parameters of each (layer, direction), as torch's ``all_weights``."""
@@ -343,6 +368,9 @@ class RNNBase(nn.Module):
             s += f", dropout={self.dropout}"
         if self.bidirectional:
             s += ", bidirectional=True"
+        s += self._own_repr()
+        if self.backward_pass != "bptt":
+            s += f", backward={self.backward_pass!r}"
         return s
 
     # -- forward ------------------------------------------------------------

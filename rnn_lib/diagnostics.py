@@ -15,6 +15,8 @@ module with torch's parameter names (``weight_hh_l0`` ...), so they work with
 ``torch.nn.RNN`` and ``rnn_lib.RNN`` alike.
 
 Shapes use L (sequence length), N (batch) and H (hidden size).
+
+Read next: :mod:`rnn_lib.clipping` and :mod:`rnn_lib.init`, the remedies.
 """
 
 from __future__ import annotations

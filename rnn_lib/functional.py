@@ -197,6 +197,46 @@ def sequence_batch_sizes(
     return batch_sizes
 
 
+def state_sources(
+    i: int, L: int, N: int, batch_sizes: Sequence[int] | None, reverse: bool
+) -> list[tuple[int, int, int | None]]:
+    """Where the rows that step at index i read their previous state from.
+
+    Returns a list of ``(lo, hi, source)``: rows ``[lo:hi)`` read the state
+    written at index ``source``, or the initial state when ``source`` is None.
+    Going forward every running row goes on from index i-1 (rows only ever
+    end). Going backward, rows ``[:batch_sizes[i+1]]`` go on from index i+1
+    and the rows whose last index is i start there from the initial state.
+    The hand-derived backward passes walk the same list the other way.
+    """
+    b = N if batch_sizes is None else batch_sizes[i]
+    if not reverse:
+        return [(0, b, i - 1 if i > 0 else None)]
+    if i == L - 1:
+        return [(0, b, None)]
+    c = N if batch_sizes is None else batch_sizes[i + 1]  # rows that go on
+    return [(0, c, i + 1)] + ([(c, b, None)] if c < b else [])
+
+
+def final_positions(
+    L: int, N: int, batch_sizes: Sequence[int] | None, reverse: bool
+) -> list[tuple[int, int, int | None]]:
+    """At which index each row's final state was written: ``(lo, hi, index)``.
+
+    Going forward row n ends at its last index (``length_n - 1``), going
+    backward at index 0; rows that never step (index None) keep the initial
+    state.
+    """
+    if batch_sizes is None:
+        return [(0, N, 0 if reverse else L - 1)]
+    if reverse:
+        ends = [(0, batch_sizes[0], 0)]
+    else:
+        nexts = list(batch_sizes[1:]) + [0]
+        ends = [(c, b, i) for i, (b, c) in enumerate(zip(batch_sizes, nexts)) if c < b]
+    return ends + ([(batch_sizes[0], N, None)] if batch_sizes[0] < N else [])
+
+
 def unroll(
     step: Callable[..., tuple[Tensor, ...]],
     inputs: Tensor,

@@ -22,8 +22,7 @@ backward pass).
 from __future__ import annotations
 
 from rnn_lib import bptt, functional
-from rnn_lib.base import RNNBase, RNNCellBase
-from rnn_lib.validation import check_choice
+from rnn_lib.base import RNNBase, RNNCellBase, refuse_projection
 
 #: The layer function behind each choice of ``RNN(backward=...)``.
 LAYER_FUNCTIONS = {"bptt": bptt.rnn_layer, "autograd": functional.rnn_layer}
@@ -107,6 +106,8 @@ class RNN(RNNBase):
         True
     """
 
+    layer_functions = LAYER_FUNCTIONS
+
     def __init__(
         self,
         input_size: int,
@@ -120,9 +121,10 @@ class RNN(RNNBase):
         backward: str = "bptt",
         device=None,
         dtype=None,
+        proj_size=None,
     ) -> None:
+        refuse_projection(proj_size)
         functional.activation(nonlinearity)
-        check_choice("backward", backward, tuple(LAYER_FUNCTIONS))
         super().__init__(
             input_size,
             hidden_size,
@@ -131,16 +133,15 @@ class RNN(RNNBase):
             batch_first,
             dropout,
             bidirectional,
+            backward,
             device,
             dtype,
         )
         self.nonlinearity = nonlinearity
-        # Not self.backward, which would read like a method of the Module.
-        self.backward_pass = backward
 
     def _run_layer(self, x, state, weights, reverse, batch_sizes):
         (h_0,) = state
-        output, h_n = LAYER_FUNCTIONS[self.backward_pass](
+        output, h_n = self.layer_functions[self.backward_pass](
             x,
             h_0,
             *weights,
@@ -150,13 +151,12 @@ class RNN(RNNBase):
         )  # (L, N, H_out), (N, H_out)
         return output, (h_n,)
 
-    def extra_repr(self) -> str:
-        s = super().extra_repr()
-        if self.nonlinearity != "tanh":
-            s += f", nonlinearity={self.nonlinearity!r}"
-        if self.backward_pass != "bptt":
-            s += f", backward={self.backward_pass!r}"
-        return s
+    def _own_repr(self) -> str:
+        return (
+            f", nonlinearity={self.nonlinearity!r}"
+            if self.nonlinearity != "tanh"
+            else ""
+        )
 
 
 # ---------------------------------------------------------------------------

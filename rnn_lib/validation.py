@@ -32,7 +32,9 @@ def type_name(value) -> str:
 def one_of(choices: Sequence) -> str:
     """``'a', 'b' or 'c'``: the choices as a message lists them."""
     quoted = [repr(choice) for choice in choices]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return (
+        quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    )
 
 
 def check_int(name: str, value, minimum: int | None = 1) -> int:

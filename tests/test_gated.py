@@ -29,7 +29,7 @@ from parity import (
     make_input,
     run_and_grad,
 )
-from rnn_lib import GRU, LSTM, GRUCell, LSTMCell
+from rnn_lib import GRU, LSTM, RNN, GRUCell, LSTMCell
 from rnn_lib.gated import gru_layer, gru_step, lstm_layer, lstm_step
 
 # kind -> (our class, torch's class, extra constructor arguments)
@@ -425,8 +425,23 @@ ERROR_CASES = {
     ),
     "gru_with_proj_size": (
         lambda: GRU(3, 5, proj_size=2),
-        TypeError,
-        r"unexpected keyword argument 'proj_size'",
+        ValueError,
+        r"proj_size argument is only supported for LSTM, not RNN or GRU, got proj_size=2",
+    ),
+    "gru_with_proj_size_zero": (  # torch refuses even 0
+        lambda: GRU(3, 5, proj_size=0),
+        ValueError,
+        r"proj_size argument is only supported for LSTM, not RNN or GRU, got proj_size=0",
+    ),
+    "rnn_with_proj_size": (
+        lambda: RNN(3, 5, proj_size=1),
+        ValueError,
+        r"proj_size argument is only supported for LSTM, not RNN or GRU, got proj_size=1",
+    ),
+    "lstm_unknown_backward": (
+        lambda: LSTM(3, 5, backward="numeric"),
+        ValueError,
+        r"backward must be 'bptt' or 'autograd', got 'numeric'",
     ),
     "gru_hidden_size_zero": (
         lambda: GRU(3, 0),
@@ -600,3 +615,23 @@ def test_to_cuda_moves_everything():
     assert GRUCell(3, 4).cuda()(torch.randn(2, 3, device="cuda")).is_cuda
     with pytest.raises(ValueError, match=r"expected input on device cuda:0"):
         lstm(torch.randn(5, 2, 3))
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_cells_accept_hidden_size_zero_as_torch_does(kind):
+    """torch's cells return (N, 0) states for hidden_size=0; so do ours."""
+    ours = {"rnn": rnn_lib.RNNCell, "lstm": LSTMCell, "gru": GRUCell}[kind](3, 0)
+    theirs = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}[kind](3, 0)
+    x = torch.randn(2, 3)
+    for a, b in zip(as_tuple(ours(x)), as_tuple(theirs(x))):
+        assert a.shape == b.shape == (2, 0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_flatten_parameters_is_a_no_op(kind):
+    """Code written for torch.nn calls flatten_parameters(); it changes nothing here."""
+    ours = KINDS[kind][0](4, 4, 2)
+    before = {name: p.clone() for name, p in ours.state_dict().items()}
+    assert ours.flatten_parameters() is None
+    for name, p in ours.state_dict().items():
+        assert torch.equal(p, before[name])

@@ -1,0 +1,475 @@
+"""Backpropagation through time for the LSTM and the GRU, derived by hand (chapter 8).
+
+Chapter 8 (``book/08_gated_rnns``) derives these passes the way chapter 5
+derives the plain RNN's, and checks them numerically; read its small version
+first. This module is that derivation made fast and complete: layers are
+run by :class:`rnn_lib.gated.LSTM` / :class:`rnn_lib.gated.GRU` (packed
+batches, the reverse direction, ``proj_size``, no bias) with the same numbers
+as the autograd reference :func:`rnn_lib.gated_functional.lstm_layer` /
+:func:`rnn_lib.gated_functional.gru_layer`.
+
+Notation as in chapter 8: steps t = 1..L, pre-activations ``a``, and for a
+loss L the total derivatives ``dL/dh_t`` and ``dL/dc_t`` (everything that
+``h_t`` or ``c_t`` changes later counts). Going backwards in time:
+
+LSTM, with ``m_t = o_t * tanh(c_t)`` and ``h_t = m_t`` (or ``m_t W_hr^T``)::
+
+    dL/dm_t  = dL/dh_t                  (or dL/dh_t W_hr)
+    dL/dc_t  = dL/dm_t * o_t * (1 - tanh(c_t)^2) + dL/dc_{t+1} * f_{t+1}
+    dL/da_i  = dL/dc_t * g_t * i_t (1 - i_t)
+    dL/da_f  = dL/dc_t * c_{t-1} * f_t (1 - f_t)
+    dL/da_g  = dL/dc_t * i_t * (1 - g_t^2)
+    dL/da_o  = dL/dm_t * tanh(c_t) * o_t (1 - o_t)
+    dL/dh_{t-1} gets  dL/da_t W_hh      (the four blocks stacked as in W_hh)
+
+GRU, with ``u_t = h_{t-1} W_hn^T + b_hn`` the recurrent part of the candidate::
+
+    dL/da_n  = dL/dh_t * (1 - z_t) * (1 - n_t^2)
+    dL/da_r  = dL/da_n * u_t * r_t (1 - r_t)
+    dL/da_z  = dL/dh_t * (h_{t-1} - n_t) * z_t (1 - z_t)
+    dL/dh_{t-1} gets  dL/dh_t * z_t + [da_r, da_z, da_n * r_t] W_hh
+
+Everything that does not feed the recurrence is computed for all steps at
+once: the coefficients above (from the saved gates), then after the loop the
+weight gradients, one matrix multiply each over all steps. A backward step is
+then one ``addmm_`` and a few in-place products, with no allocation; the
+input projections of the forward pass are one matrix multiply. The step order
+and the packed-batch bookkeeping come from :mod:`rnn_lib.functional`.
+
+As in :mod:`rnn_lib.bptt`, a double backward (``create_graph=True``) or
+batched gradients (``is_grads_batched=True``) replay the autograd reference.
+
+Read next: :mod:`rnn_lib.models`, the character model that uses these cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from rnn_lib import functional, gated_functional
+from rnn_lib.bptt import _autocast_off, _is_batched
+from rnn_lib.functional import final_positions, state_sources, time_steps
+
+Tensor = torch.Tensor
+
+
+# ---------------------------------------------------------------------------
+# Bookkeeping shared by the two cells
+
+
+def _previous(steps, initial: Tensor, L: int, batch_sizes, reverse: bool) -> Tensor:
+    """The state each step read, for all steps: (L, N, S), zero where none.
+
+    ``steps`` holds the states written at each index, (L, N, S).
+    """
+    N = initial.shape[0]
+    if batch_sizes is None:  # one copy: the states shifted by one step
+        if reverse:
+            return torch.cat([steps[1:], initial.unsqueeze(0)])
+        return torch.cat([initial.unsqueeze(0), steps[:-1]])
+    previous = torch.zeros_like(steps)
+    for i in range(L):
+        for lo, hi, src in state_sources(i, L, N, batch_sizes, reverse):
+            previous[i, lo:hi] = (initial if src is None else steps[src])[lo:hi]
+    return previous
+
+
+def _final(steps: Tensor, initial: Tensor, batch_sizes, reverse: bool) -> Tensor:
+    """Each row's state after its own last step, (N, S)."""
+    L, N = steps.shape[0], steps.shape[1]
+    final = initial.clone() if batch_sizes is not None else None
+    for lo, hi, index in final_positions(L, N, batch_sizes, reverse):
+        if final is None:
+            return steps[index].clone()
+        if index is not None:
+            final[lo:hi] = steps[index, lo:hi]
+    return final
+
+
+def _add_final_grads(grads: Tensor, grad_n: Tensor, batch_sizes, reverse) -> Tensor:
+    """Add dL/d(final state) where each row's final state was written.
+
+    Returns the part that reaches the initial state directly (rows that
+    never step), (N, S), or zeros.
+    """
+    L, N = grads.shape[0], grads.shape[1]
+    direct = torch.zeros_like(grad_n)
+    for lo, hi, index in final_positions(L, N, batch_sizes, reverse):
+        if index is None:
+            direct[lo:hi] = grad_n[lo:hi]
+        else:
+            grads[index, lo:hi] += grad_n[lo:hi]
+    return direct
+
+
+def _zero_ended_rows(tensor: Tensor, batch_sizes) -> None:
+    """Rows that have ended are padding: zero them at every index, in place."""
+    if batch_sizes is not None:
+        for i, b in enumerate(batch_sizes):
+            tensor[i, b:] = 0
+
+
+def _input_projections(x: Tensor, w_ih: Tensor, bias: Tensor | None) -> Tensor:
+    """``x_t W_ih^T + bias`` for every step, one matrix multiply: (L, N, G)."""
+    L, N, H_in = x.shape
+    x2d = x.reshape(L * N, H_in)  # (L*N, H_in)
+    out = torch.mm(x2d, w_ih.t()) if bias is None else torch.addmm(bias, x2d, w_ih.t())
+    return out.view(L, N, w_ih.shape[0])  # (L, N, G)
+
+
+def _sum_bias(b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor | None:
+    if b_ih is None:
+        return b_hh
+    return b_ih if b_hh is None else b_ih + b_hh
+
+
+def _replay(layer, ctx, grads):
+    """The backward pass by autograd through the reference loop (see module doc)."""
+    inputs, need = ctx.saved_tensors[: ctx.n_inputs], ctx.needs_input_grad
+    need = need[: ctx.n_inputs]
+    with torch.enable_grad():
+        outputs = layer(*inputs, reverse=ctx.reverse, batch_sizes=ctx.batch_sizes)
+    outputs = [outputs[0], *outputs[1]] if isinstance(outputs[1], tuple) else outputs
+    wanted = [t for t, n in zip(inputs, need) if n]
+    computed = iter(torch.autograd.grad(outputs, wanted, grads, create_graph=True))
+    return (*(next(computed) if n else None for n in need), None, None)
+
+
+# ---------------------------------------------------------------------------
+# LSTM
+
+
+def _lstm_recur(gates, h, c, tc, m, h_0, c_0, w_hh, w_hr, reverse, batch_sizes):
+    """The LSTM's loop over time, writing every step's states in place.
+
+    Inputs: gates (L, N, 4 H) holding the input projections; it leaves with
+    the gate activations i, f, g, o. h (L, N, P), c, tc = tanh(c) and m = o *
+    tc (L, N, H) are filled (m only with a projection, else it is h).
+    """
+    L, N = gates.shape[0], gates.shape[1]
+    H = c.shape[2]
+    w_hh_t = w_hh.t()
+    for t in time_steps(L, reverse):
+        b = N if batch_sizes is None else batch_sizes[t]
+        g_t = gates[t]
+        for lo, hi, src in state_sources(t, L, N, batch_sizes, reverse):
+            prev = h_0 if src is None else h[src]
+            g_t[lo:hi].addmm_(prev[lo:hi], w_hh_t)
+        if b < N:
+            g_t = g_t[:b]
+        g_t[:, : 2 * H].sigmoid_()  # i, f
+        g_t[:, 2 * H : 3 * H].tanh_()  # g
+        g_t[:, 3 * H :].sigmoid_()  # o
+        i, f, g, o = g_t.split(H, 1)
+        c_t = c[t, :b]
+        for lo, hi, src in state_sources(t, L, N, batch_sizes, reverse):
+            prev = c_0 if src is None else c[src]
+            torch.mul(f[lo:hi], prev[lo:hi], out=c_t[lo:hi])
+        c_t.addcmul_(i, g)  # c_t = f * c_{t-1} + i * g
+        torch.tanh(c_t, out=tc[t, :b])
+        torch.mul(o, tc[t, :b], out=m[t, :b])
+        if w_hr is not None:
+            torch.mm(m[t, :b], w_hr.t(), out=h[t, :b])  # (b, P)
+
+
+def _lstm_coefficients(gates, c, tc, c_prev) -> tuple[Tensor, Tensor]:
+    """For all steps at once: K (L, N, 4 H) and A (L, N, H) of the derivation.
+
+    ``dL/da = [dc K_i, dc K_f, dc K_g, dm K_o]`` and ``dc = ... + dm A``.
+    """
+    i, f, g, o = gates.chunk(4, 2)
+    K = torch.empty_like(gates)
+    K_i, K_f, K_g, K_o = K.chunk(4, 2)
+    torch.mul(g, i * (1 - i), out=K_i)
+    torch.mul(c_prev, f * (1 - f), out=K_f)
+    torch.mul(i, 1 - g.square(), out=K_g)
+    torch.mul(tc, o * (1 - o), out=K_o)
+    A = o * (1 - tc.square())
+    return K, A
+
+
+def _lstm_deltas(K, A, f, dh, dc, w_hh, w_hr, reverse, batch_sizes):
+    """Turn K into dL/da for every step, going backwards; return the h_0, c_0 parts.
+
+    ``dh`` (L, N, P) and ``dc`` (L, N, H) hold the direct parts and collect
+    what each step passes back.
+    """
+    L, N, H = dc.shape
+    dh_0 = dh.new_zeros(N, dh.shape[2])
+    dc_0 = dc.new_zeros(N, H)
+    K4 = K.view(L, N, 4, H)
+    for t in time_steps(L, not reverse):
+        b = N if batch_sizes is None else batch_sizes[t]
+        dm = dh[t, :b] if w_hr is None else dh[t, :b] @ w_hr  # (b, H)
+        dc_t = dc[t, :b].addcmul_(dm, A[t, :b])  # total dL/dc_t
+        K4[t, :b, :3].mul_(dc_t.unsqueeze(1))  # da_i, da_f, da_g
+        K4[t, :b, 3].mul_(dm)  # da_o
+        for lo, hi, src in state_sources(t, L, N, batch_sizes, reverse):
+            to_h, to_c = (dh_0, dc_0) if src is None else (dh[src], dc[src])
+            to_h[lo:hi].addmm_(K[t, lo:hi], w_hh)
+            to_c[lo:hi].addcmul_(dc[t, lo:hi], f[t, lo:hi])
+    return dh_0, dc_0
+
+
+class LSTMLayerFunction(torch.autograd.Function):
+    """One LSTM layer over a sequence, with the hand-derived backward pass.
+
+    Called through :func:`lstm_layer`, which validates the arguments.
+    """
+
+    @staticmethod
+    @_autocast_off
+    def forward(ctx, x, h_0, c_0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, batch_sizes):
+        L, N = x.shape[0], x.shape[1]
+        H = c_0.shape[1]
+        gates = _input_projections(x, w_ih, _sum_bias(b_ih, b_hh))  # (L, N, 4 H)
+        h = x.new_zeros(L, N, h_0.shape[1])  # (L, N, P); zero rows are padding
+        c, tc = x.new_zeros(L, N, H), x.new_zeros(L, N, H)
+        m = h if w_hr is None else x.new_zeros(L, N, H)
+        _lstm_recur(gates, h, c, tc, m, h_0, c_0, w_hh, w_hr, reverse, batch_sizes)
+        h_n = _final(h, h_0, batch_sizes, reverse)
+        c_n = _final(c, c_0, batch_sizes, reverse)
+        ctx.save_for_backward(
+            x, h_0, c_0, w_ih, w_hh, b_ih, b_hh, w_hr, gates, h, c, tc, m
+        )
+        ctx.reverse, ctx.batch_sizes, ctx.n_inputs = reverse, batch_sizes, 8
+        return h, h_n, c_n
+
+    @staticmethod
+    @_autocast_off
+    def backward(ctx, grad_output, grad_h_n, grad_c_n):
+        if torch.is_grad_enabled() or _is_batched(grad_output, grad_h_n, grad_c_n):
+            return _replay(_reference_lstm, ctx, (grad_output, grad_h_n, grad_c_n))
+        x, h_0, c_0, w_ih, w_hh, _, _, w_hr, gates, h, c, tc, m = ctx.saved_tensors
+        reverse, batch_sizes = ctx.reverse, ctx.batch_sizes
+        L = x.shape[0]
+        c_prev = _previous(c, c_0, L, batch_sizes, reverse)
+        K, A = _lstm_coefficients(gates, c, tc, c_prev)
+        _zero_ended_rows(K, batch_sizes)
+        dh = grad_output.clone(memory_format=torch.contiguous_format)  # (L, N, P)
+        _zero_ended_rows(dh, batch_sizes)
+        dc = torch.zeros_like(c)
+        direct_h = _add_final_grads(dh, grad_h_n, batch_sizes, reverse)
+        direct_c = _add_final_grads(dc, grad_c_n, batch_sizes, reverse)
+        f = gates[..., c.shape[2] : 2 * c.shape[2]]
+        dh_0, dc_0 = _lstm_deltas(K, A, f, dh, dc, w_hh, w_hr, reverse, batch_sizes)
+        h_prev = _previous(h, h_0, L, batch_sizes, reverse)
+        grads = _weight_grads(ctx.needs_input_grad, K, x, h_prev, w_ih, w_hh)
+        grad_w_hr = None
+        if w_hr is not None and ctx.needs_input_grad[7]:
+            grad_w_hr = dh.flatten(0, 1).t() @ m.flatten(0, 1)  # (P, H)
+        grad_x, grad_w_ih, grad_w_hh, grad_b = grads
+        return (
+            grad_x,
+            dh_0 + direct_h,
+            dc_0 + direct_c,
+            grad_w_ih,
+            grad_w_hh,
+            grad_b if ctx.needs_input_grad[5] else None,
+            grad_b if ctx.needs_input_grad[6] else None,
+            grad_w_hr,
+            None,
+            None,
+        )
+
+
+def _weight_grads(need, d_in, x, h_prev, w_ih, w_hh, d_rec=None):
+    """dL/dx, dL/dW_ih, dL/dW_hh and dL/db_ih, one matrix multiply each.
+
+    ``d_in`` (L, N, G) is dL/da for the input projections, ``d_rec`` the one
+    for the recurrent projections (the same tensor unless a gate multiplies
+    the recurrent part, as the GRU's reset gate does).
+    """
+    L, N, H_in = x.shape
+    d2d = d_in.flatten(0, 1)  # (L*N, G)
+    r2d = d2d if d_rec is None else d_rec.flatten(0, 1)
+    grad_x = torch.mm(d2d, w_ih).view(L, N, H_in) if need[0] else None
+    grad_w_ih = torch.mm(d2d.t(), x.reshape(L * N, H_in))
+    grad_w_hh = torch.mm(r2d.t(), h_prev.flatten(0, 1))
+    return grad_x, grad_w_ih, grad_w_hh, d2d.sum(0)
+
+
+def _reference_lstm(x, h_0, c_0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, batch_sizes):
+    output, (h_n, c_n) = gated_functional.lstm_layer(
+        x, h_0, c_0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, batch_sizes
+    )
+    return output, h_n, c_n
+
+
+# ---------------------------------------------------------------------------
+# GRU
+
+
+def _gru_recur(gx, gh, h, h_0, w_hh, b_hh, reverse, batch_sizes):
+    """The GRU's loop over time, writing every step's states in place.
+
+    Inputs: gx (L, N, 3 H) holding the input projections ``x W_ih^T + b_ih``;
+    it leaves with the activations r, z, n. gh (L, N, 3 H) is filled with the
+    recurrent projections ``h_{t-1} W_hh^T + b_hh`` and h (L, N, H) with the
+    states.
+    """
+    L, N, H = h.shape
+    w_hh_t = w_hh.t()
+    for t in time_steps(L, reverse):
+        b = N if batch_sizes is None else batch_sizes[t]
+        for lo, hi, src in state_sources(t, L, N, batch_sizes, reverse):
+            prev = (h_0 if src is None else h[src])[lo:hi]
+            if b_hh is None:
+                torch.mm(prev, w_hh_t, out=gh[t, lo:hi])
+            else:
+                torch.addmm(b_hh, prev, w_hh_t, out=gh[t, lo:hi])
+        x_t, h_t = gx[t, :b], gh[t, :b]
+        rz = x_t[:, : 2 * H].add_(h_t[:, : 2 * H]).sigmoid_()  # r, z
+        n = x_t[:, 2 * H :].addcmul_(rz[:, :H], h_t[:, 2 * H :]).tanh_()
+        for lo, hi, src in state_sources(t, L, N, batch_sizes, reverse):
+            prev = (h_0 if src is None else h[src])[lo:hi]
+            # h_t = n + z * (h_{t-1} - n) = (1 - z) * n + z * h_{t-1}
+            torch.lerp(n[lo:hi], prev, rz[lo:hi, H:], out=h[t, lo:hi])
+
+
+def _gru_coefficients(gx, gh, h_prev) -> tuple[Tensor, Tensor]:
+    """For all steps at once: dL/da = dL/dh_t * K_x (input side), * K_h (recurrent).
+
+    Outputs: K_x, K_h, each (L, N, 3 H), blocks r, z, n.
+    """
+    r, z, n = gx.chunk(3, 2)
+    u = gh[..., 2 * r.shape[2] :]  # h_{t-1} W_hn^T + b_hn
+    K_x = torch.empty_like(gx)
+    K_r, K_z, K_n = K_x.chunk(3, 2)
+    torch.mul(1 - z, 1 - n.square(), out=K_n)
+    torch.mul(K_n, u * r * (1 - r), out=K_r)
+    torch.mul(h_prev - n, z * (1 - z), out=K_z)
+    K_h = K_x.clone()
+    K_h[..., 2 * r.shape[2] :].mul_(r)
+    return K_x, K_h
+
+
+def _gru_deltas(K_h, z, dh, w_hh, reverse, batch_sizes) -> Tensor:
+    """Complete dL/dh_t for every step going backwards; K_h becomes dL/da (recurrent).
+
+    ``dh`` (L, N, H) holds the direct parts and collects what each step
+    passes back. Returns the part that reaches h_0, (N, H).
+    """
+    L, N, H = dh.shape
+    dh_0 = dh.new_zeros(N, H)
+    K3 = K_h.view(L, N, 3, H)
+    for t in time_steps(L, not reverse):
+        b = N if batch_sizes is None else batch_sizes[t]
+        K3[t, :b].mul_(dh[t, :b].unsqueeze(1))
+        for lo, hi, src in state_sources(t, L, N, batch_sizes, reverse):
+            to_h = dh_0 if src is None else dh[src]
+            to_h[lo:hi].addmm_(K_h[t, lo:hi], w_hh)
+            to_h[lo:hi].addcmul_(dh[t, lo:hi], z[t, lo:hi])
+    return dh_0
+
+
+class GRULayerFunction(torch.autograd.Function):
+    """One GRU layer over a sequence, with the hand-derived backward pass.
+
+    Called through :func:`gru_layer`, which validates the arguments.
+    """
+
+    @staticmethod
+    @_autocast_off
+    def forward(ctx, x, h_0, w_ih, w_hh, b_ih, b_hh, reverse, batch_sizes):
+        L, N = x.shape[0], x.shape[1]
+        H = h_0.shape[1]
+        gx = _input_projections(x, w_ih, b_ih)  # (L, N, 3 H)
+        gh = x.new_zeros(L, N, 3 * H)
+        h = x.new_zeros(L, N, H)  # zero rows are padding
+        _gru_recur(gx, gh, h, h_0, w_hh, b_hh, reverse, batch_sizes)
+        h_n = _final(h, h_0, batch_sizes, reverse)
+        ctx.save_for_backward(x, h_0, w_ih, w_hh, b_ih, b_hh, gx, gh, h)
+        ctx.reverse, ctx.batch_sizes, ctx.n_inputs = reverse, batch_sizes, 6
+        return h, h_n
+
+    @staticmethod
+    @_autocast_off
+    def backward(ctx, grad_output, grad_h_n):
+        if torch.is_grad_enabled() or _is_batched(grad_output, grad_h_n):
+            return _replay(_reference_gru, ctx, (grad_output, grad_h_n))
+        x, h_0, w_ih, w_hh, _, _, gx, gh, h = ctx.saved_tensors
+        reverse, batch_sizes = ctx.reverse, ctx.batch_sizes
+        H = h.shape[2]
+        h_prev = _previous(h, h_0, x.shape[0], batch_sizes, reverse)
+        K_x, K_h = _gru_coefficients(gx, gh, h_prev)
+        _zero_ended_rows(K_h, batch_sizes)
+        dh = grad_output.clone(memory_format=torch.contiguous_format)  # (L, N, H)
+        _zero_ended_rows(dh, batch_sizes)
+        direct = _add_final_grads(dh, grad_h_n, batch_sizes, reverse)
+        z = gx[..., H : 2 * H]
+        dh_0 = _gru_deltas(K_h, z, dh, w_hh, reverse, batch_sizes)
+        d_in = K_x.view(*dh.shape[:2], 3, H).mul_(dh.unsqueeze(2)).view_as(K_x)
+        _zero_ended_rows(d_in, batch_sizes)
+        need = ctx.needs_input_grad
+        grad_x, grad_w_ih, grad_w_hh, grad_b_ih = _weight_grads(
+            need, d_in, x, h_prev, w_ih, w_hh, K_h
+        )
+        return (
+            grad_x,
+            dh_0 + direct,
+            grad_w_ih,
+            grad_w_hh,
+            grad_b_ih if need[4] else None,
+            K_h.flatten(0, 1).sum(0) if need[5] else None,
+            None,
+            None,
+        )
+
+
+def _reference_gru(x, h_0, w_ih, w_hh, b_ih, b_hh, reverse, batch_sizes):
+    return gated_functional.gru_layer(
+        x, h_0, w_ih, w_hh, b_ih, b_hh, reverse, batch_sizes
+    )
+
+
+# ---------------------------------------------------------------------------
+# The layer functions
+
+
+def _under_autocast(x: Tensor, tensors: Sequence[Tensor | None]) -> list:
+    """The tensors cast to the autocast dtype when autocast is on (as bptt does)."""
+    device_type = x.device.type
+    if hasattr(torch, "get_autocast_dtype") and torch.is_autocast_enabled(device_type):
+        dtype = torch.get_autocast_dtype(device_type)
+        return [None if t is None else t.to(dtype) for t in tensors]
+    return list(tensors)
+
+
+def lstm_layer(
+    x: Tensor,
+    h_0: Tensor,
+    c_0: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+    w_hr: Tensor | None = None,
+    reverse: bool = False,
+    batch_sizes: Sequence[int] | Tensor | None = None,
+) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    """One LSTM layer, backpropagated by hand: :func:`rnn_lib.gated_functional.lstm_layer`'s
+    semantics (arguments, shapes, packed batches), another backward pass."""
+    batch_sizes = functional.sequence_batch_sizes(x.shape[0], x.shape[1], batch_sizes)
+    tensors = _under_autocast(x, (x, h_0, c_0, w_ih, w_hh, b_ih, b_hh, w_hr))
+    output, h_n, c_n = LSTMLayerFunction.apply(*tensors, reverse, batch_sizes)
+    return output, (h_n, c_n)
+
+
+def gru_layer(
+    x: Tensor,
+    h_0: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+    reverse: bool = False,
+    batch_sizes: Sequence[int] | Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """One GRU layer, backpropagated by hand: :func:`rnn_lib.gated_functional.gru_layer`'s
+    semantics (arguments, shapes, packed batches), another backward pass."""
+    batch_sizes = functional.sequence_batch_sizes(x.shape[0], x.shape[1], batch_sizes)
+    tensors = _under_autocast(x, (x, h_0, w_ih, w_hh, b_ih, b_hh))
+    return GRULayerFunction.apply(*tensors, reverse, batch_sizes)
