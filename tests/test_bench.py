@@ -106,7 +106,10 @@ def test_flops_by_hand():
 
 
 def test_run_benchmark_validates():
-    with pytest.raises(ValueError, match=r"mode must be 'forward', 'forward\+backward' or 'inference', got 'backward'"):
+    with pytest.raises(
+        ValueError,
+        match=r"mode must be 'forward', 'forward\+backward' or 'inference', got 'backward'",
+    ):
         bench.run_benchmark([Case(2, 1, 1, 1)], modes=["backward"])
     with pytest.raises(ValueError, match=r"timer must be 'wall' or 'cpu', got 'gpu'"):
         bench.run_benchmark([Case(2, 1, 1, 1)], timer="gpu")

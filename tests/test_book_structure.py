@@ -28,5 +28,9 @@ def test_notebooks_have_no_outputs_the_python3_kernel_and_the_setup_cell_first()
 
 
 def test_the_book_has_chapters():
-    chapters = [entry for entry in notebook_rules.toc_files(COURSE_ROOT) if entry.startswith("book/0")]
+    chapters = [
+        entry
+        for entry in notebook_rules.toc_files(COURSE_ROOT)
+        if entry.startswith("book/0")
+    ]
     assert chapters, "_toc.yml lists no chapter under book/"

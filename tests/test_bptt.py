@@ -413,9 +413,7 @@ def test_batched_gradients_match_torch(reverse, lengths, which):
         target = output if which == "output" else h_n
         v = torch.randn(3, *target.shape, generator=g, dtype=DTYPE)
         g.manual_seed(6)
-        grads.append(
-            torch.autograd.grad(target, inputs, v, is_grads_batched=True)
-        )
+        grads.append(torch.autograd.grad(target, inputs, v, is_grads_batched=True))
     for a, b in zip(*grads):
         assert a.shape[0] == 3  # one gradient per row of v
         torch.testing.assert_close(a, b, **TOL)

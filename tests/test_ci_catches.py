@@ -28,7 +28,9 @@ def make_course(tmp_path: Path, chapter_code: str = "print(sum(range(4)))") -> P
     (course / "tests").mkdir()
     shutil.copy(ROOT / "_config.yml", course / "_config.yml")
     shutil.copy(ROOT / "pyproject.toml", course / "pyproject.toml")
-    shutil.copy(ROOT / "tests" / "nbval_sanitize.cfg", course / "tests" / "nbval_sanitize.cfg")
+    shutil.copy(
+        ROOT / "tests" / "nbval_sanitize.cfg", course / "tests" / "nbval_sanitize.cfg"
+    )
     (course / "_toc.yml").write_text(
         f"format: jb-book\nroot: book/intro\nchapters:\n  - file: {CHAPTER}\n"
     )
@@ -48,8 +50,18 @@ def run_structure_tests(course: Path) -> subprocess.CompletedProcess:
     """Run tests/test_book_structure.py against ``course``."""
     env = {**os.environ, "COURSE_ROOT": str(course)}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", str(ROOT / "tests" / "test_book_structure.py")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            str(ROOT / "tests" / "test_book_structure.py"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -57,7 +69,10 @@ def run_notebook(course: Path) -> subprocess.CompletedProcess:
     """Run pytest on the course's chapter with the project's configuration."""
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", f"{CHAPTER}.ipynb"],
-        cwd=course, capture_output=True, text=True, timeout=300,
+        cwd=course,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -93,8 +108,14 @@ def test_a_notebook_with_outputs_fails(tmp_path):
 @pytest.mark.parametrize(
     "break_it, message",
     [
-        (lambda c: (c / f"{CHAPTER}.ipynb").unlink(), "but no book/01_chapter.ipynb or .md exists"),
-        (lambda c: (c / "book" / "02_stray.md").write_text("# Stray\n"), "book/02_stray.md is not listed in _toc.yml"),
+        (
+            lambda c: (c / f"{CHAPTER}.ipynb").unlink(),
+            "but no book/01_chapter.ipynb or .md exists",
+        ),
+        (
+            lambda c: (c / "book" / "02_stray.md").write_text("# Stray\n"),
+            "book/02_stray.md is not listed in _toc.yml",
+        ),
     ],
     ids=["toc-entry-missing-on-disk", "page-missing-from-toc"],
 )

@@ -142,9 +142,7 @@ def test_global_grad_norm():
 
 def test_validation_messages():
     params = _params(0)
-    with pytest.raises(
-        ValueError, match="max_norm must be positive, got -1.0"
-    ):
+    with pytest.raises(ValueError, match="max_norm must be positive, got -1.0"):
         clip_grad_norm_(params, -1.0)
     with pytest.raises(ValueError, match="clip_value must be positive, got 0"):
         clip_grad_value_(params, 0)

@@ -25,7 +25,10 @@ COLAB_PACKAGES = ["torch==2.13.0", "matplotlib", "ipywidgets<8", "ipykernel"]
 
 def installed_versions(python) -> dict:
     listing = subprocess.run(
-        [python, "-m", "pip", "list", "--format", "json"], capture_output=True, text=True, check=True
+        [python, "-m", "pip", "list", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return {item["name"].lower(): item["version"] for item in json.loads(listing)}
 
@@ -35,7 +38,9 @@ def test_chapter_1_runs_in_a_colab_like_venv(tmp_path, monkeypatch):
     venv = tmp_path / "colab"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
-    subprocess.run([python, "-m", "pip", "install", "-q", *COLAB_PACKAGES], check=True, timeout=900)
+    subprocess.run(
+        [python, "-m", "pip", "install", "-q", *COLAB_PACKAGES], check=True, timeout=900
+    )
     before = installed_versions(python)
     assert "rnn-lib" not in before
 
@@ -44,27 +49,40 @@ def test_chapter_1_runs_in_a_colab_like_venv(tmp_path, monkeypatch):
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
-    shutil.copytree(ROOT / "rnn_lib", source / "rnn_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "rnn_lib",
+        source / "rnn_lib",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     monkeypatch.setenv("RNN_LIB_SOURCE", str(source))
 
     kernels = tmp_path / "jupyter" / "kernels" / "colab"
     kernels.mkdir(parents=True)
-    (kernels / "kernel.json").write_text(json.dumps({
-        "argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Colab-like",
-        "language": "python",
-    }))
+    (kernels / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Colab-like",
+                "language": "python",
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
 
     nb = nbformat.read(CHAPTER, as_version=4)
     client = NotebookClient(
-        nb, timeout=600, kernel_name="colab", resources={"metadata": {"path": str(tmp_path)}}
+        nb,
+        timeout=600,
+        kernel_name="colab",
+        resources={"metadata": {"path": str(tmp_path)}},
     )
     client.execute()  # raises CellExecutionError if any cell fails
 
     after = installed_versions(python)
     assert after["rnn-lib"] == "0.1.0"
     assert after["torch"] == before["torch"], "installing rnn_lib replaced torch"
-    assert after["ipywidgets"] == before["ipywidgets"], "installing rnn_lib replaced ipywidgets"
+    assert after["ipywidgets"] == before["ipywidgets"], (
+        "installing rnn_lib replaced ipywidgets"
+    )
     setup_output = "".join(out.get("text", "") for out in nb.cells[1].outputs)
     assert "device cpu" in setup_output or "device cuda" in setup_output

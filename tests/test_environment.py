@@ -42,7 +42,10 @@ def test_setup_notebook_returns_the_device_and_says_which(capsys):
     assert device == pick_device()
     assert device.type == ("cuda" if torch.cuda.is_available() else "cpu")
     line = capsys.readouterr().out.strip()
-    assert line == f"rnn_lib {rnn_lib.__version__}, torch {torch.__version__}, device {device}"
+    assert (
+        line
+        == f"rnn_lib {rnn_lib.__version__}, torch {torch.__version__}, device {device}"
+    )
 
 
 def test_setup_notebook_sets_the_cpu_threads():
@@ -64,7 +67,11 @@ def test_glue_records_for_the_book_when_myst_nb_is_there(monkeypatch):
     recorded = []
     import myst_nb
 
-    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=True: recorded.append((name, value, display)))
+    monkeypatch.setattr(
+        myst_nb,
+        "glue",
+        lambda name, value, display=True: recorded.append((name, value, display)),
+    )
     rnn_lib.glue("loss", 1.5, display=False)
     assert recorded == [("loss", 1.5, False)]
 
@@ -73,7 +80,8 @@ def test_glue_only_displays_without_myst_nb(monkeypatch):
     import IPython.display
 
     shown = []
-    monkeypatch.setitem(__import__("sys").modules, "myst_nb", None)  # import fails, as on Colab
+    # import fails, as on Colab
+    monkeypatch.setitem(__import__("sys").modules, "myst_nb", None)
     monkeypatch.setattr(IPython.display, "display", lambda value: shown.append(value))
     rnn_lib.glue("loss", 1.5)
     rnn_lib.glue("hidden", 2.5, display=False)

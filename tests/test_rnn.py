@@ -671,7 +671,9 @@ def test_parity_cuda(bidirectional, mode, backend):
     x_cpu, inp_cpu = make_input(mode, True, 5, lengths, 3)
     D = 2 if bidirectional else 1
     h_0_cpu = random_h_0(mode, 2 * D, 4, 4)
-    out_ref, (h_n_ref,), grads_ref, cot = run_and_grad(ref, inp_cpu, h_0_cpu, x_cpu, None)
+    out_ref, (h_n_ref,), grads_ref, cot = run_and_grad(
+        ref, inp_cpu, h_0_cpu, x_cpu, None
+    )
     x = x_cpu.detach().cuda().requires_grad_()
     h_0 = h_0_cpu.detach().cuda().requires_grad_()
     inp = feed(mode, x, lengths, True)

@@ -289,9 +289,7 @@ def test_command_line_reports_an_empty_corpus(tmp_path, keep_threads):
     empty.write_text("", encoding="utf-8")
     with pytest.raises(SystemExit, match=f"error: the corpus '{empty}' is empty"):
         main(["train", "--text", str(empty), "--steps", "1", "--quiet"])
-    with pytest.raises(
-        SystemExit, match="error: threads must be >= 1, got 0"
-    ):
+    with pytest.raises(SystemExit, match="error: threads must be >= 1, got 0"):
         main(["train", "--steps", "1", "--quiet", "--threads", "0"])
 
 

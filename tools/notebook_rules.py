@@ -28,7 +28,7 @@ SETUP_TAG = "hide-input"  # the book folds the setup cell away
 # The first code cell of every notebook. ``{repository_url}`` is filled from
 # _config.yml so that the URL lives in one place. RNN_LIB_SOURCE lets a test
 # (or an instructor's mirror) install from elsewhere, e.g. a local checkout.
-SETUP_TEMPLATE = '''\
+SETUP_TEMPLATE = """\
 # Setup, the same in every notebook: import rnn_lib (installing it on Colab or
 # a bare Jupyter), seed every generator, pick the device (CUDA, else CPU).
 import os
@@ -38,10 +38,12 @@ import sys
 try:
     import rnn_lib
 except ImportError:
-    source = os.environ.get("RNN_LIB_SOURCE", "git+{repository_url}.git")
+    source = os.environ.get(
+        "RNN_LIB_SOURCE", "git+{repository_url}.git"
+    )
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
     import rnn_lib
-device = rnn_lib.setup_notebook(seed=0)'''
+device = rnn_lib.setup_notebook(seed=0)"""
 
 
 def repository_url(root: Path = ROOT) -> str:
@@ -78,7 +80,10 @@ def page_files(root: Path = ROOT) -> list[Path]:
     pages = []
     for folder in NOTEBOOK_DIRS:
         for path in sorted((root / folder).rglob("*")):
-            if ".ipynb_checkpoints" in path.parts or path.suffix not in {".ipynb", ".md"}:
+            if ".ipynb_checkpoints" in path.parts or path.suffix not in {
+                ".ipynb",
+                ".md",
+            }:
                 continue
             pages.append(path)
     return pages
@@ -117,13 +122,19 @@ def toc_problems(root: Path = ROOT) -> list[str]:
     listed = toc_files(root)
     problems = []
     for entry in listed:
-        if not any((root / f"{entry}{suffix}").exists() for suffix in (".ipynb", ".md")):
-            problems.append(f"_toc.yml lists {entry!r}, but no {entry}.ipynb or .md exists")
+        if not any(
+            (root / f"{entry}{suffix}").exists() for suffix in (".ipynb", ".md")
+        ):
+            problems.append(
+                f"_toc.yml lists {entry!r}, but no {entry}.ipynb or .md exists"
+            )
     listed_set = set(listed)
     for page in page_files(root):
         entry = page.relative_to(root).with_suffix("").as_posix()
         if entry not in listed_set:
-            problems.append(f"{page.relative_to(root).as_posix()} is not listed in _toc.yml")
+            problems.append(
+                f"{page.relative_to(root).as_posix()} is not listed in _toc.yml"
+            )
     if len(listed) != len(listed_set):
         duplicates = sorted({entry for entry in listed if listed.count(entry) > 1})
         problems.append(f"_toc.yml lists these more than once: {duplicates}")
