@@ -1,8 +1,8 @@
-"""``python -m rnn_lib.bench``: rnn_lib.RNN against torch.nn.RNN (chapter 5).
+"""``python -m rnn_lib.bench``: rnn_lib's RNN, LSTM and GRU against torch.nn's (chapters 5, 8).
 
-For each case of a grid of sizes (L, N, H_in, H_out, layers, directions) it
-builds a ``torch.nn.RNN`` and an :class:`rnn_lib.RNN` with the same weights and
-times, side by side in one run, three things:
+For each case of a grid of sizes (kind, L, N, H_in, H_out, layers, directions)
+it builds the ``torch.nn`` module (``RNN``, ``LSTM`` or ``GRU``) and rnn_lib's
+with the same weights and times, side by side in one run, three things:
 
 * ``forward``: the forward pass in training mode (parameters require grad, so
   autograd records what backward needs);
@@ -13,19 +13,23 @@ times, side by side in one run, three things:
 The repetitions of the two implementations alternate (so that a busy machine
 slows both alike) and the table reports medians, the ratio rnn_lib / torch
 (below 1 means rnn_lib is faster), the achieved GFLOP/s and the geometric mean
-of the ratios over the grid. On CUDA, ``torch.nn.RNN`` runs cuDNN.
+of the ratios over the grid, per kind. On CUDA, ``torch.nn`` runs cuDNN; on
+the CPU, torch's LSTM runs oneDNN's fused kernel where it can (its GRU and RNN
+run one ATen operation after another).
 
 FLOPs are those of the matrix products (biases and nonlinearities are left
-out). A layer-direction with input size I does ``2 L N H (I + H)`` in the
-forward pass; its backward pass does ``2 L N H (I + H)`` for the weight
-gradients, ``2 L N H^2`` for the gradient flowing back in time and ``2 L N H
-I`` for the gradient of its input, except in the first layer, whose input does
-not require grad here. ``I`` is H_in for the first layer and ``D * H_out``
-after it.
+out). With G gate blocks (1 for the RNN, 3 for the GRU, 4 for the LSTM), a
+layer-direction with input size I does ``2 L N G H (I + H)`` in the forward
+pass; its backward pass does ``2 L N G H (I + H)`` for the weight gradients,
+``2 L N G H^2`` for the gradient flowing back in time and ``2 L N G H I`` for
+the gradient of its input, except in the first layer, whose input does not
+require grad here. ``I`` is H_in for the first layer and ``D * H_out`` after
+it.
 
 Examples::
 
     python -m rnn_lib.bench                    # full grid, CPU (and CUDA if present)
+    python -m rnn_lib.bench --kind lstm --kind gru
     python -m rnn_lib.bench --quick --json bench.json
     python -m rnn_lib.bench --device cpu --threads 1 --timer cpu
     python -m rnn_lib.bench --device cuda --cuda-graph   # also rnn_lib from CUDA graphs
@@ -49,19 +53,26 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 
+from rnn_lib.gated import GRU, LSTM
 from rnn_lib.rnn import RNN
 from rnn_lib.validation import check_choice, check_int
 
 MODES = ("forward", "forward+backward", "inference")
+#: kind -> (rnn_lib's module, torch's module, gate blocks G)
+KINDS = {
+    "rnn": (RNN, torch.nn.RNN, 1),
+    "lstm": (LSTM, torch.nn.LSTM, 4),
+    "gru": (GRU, torch.nn.GRU, 3),
+}
 
 
 @dataclass(frozen=True)
 class Case:
-    """One benchmark size: input (L, N, H_in), H_out, layers and directions."""
+    """One benchmark size: input (L, N, H_in), H_out, layers, directions, kind."""
 
     L: int
     N: int
@@ -69,9 +80,10 @@ class Case:
     H: int
     num_layers: int = 1
     bidirectional: bool = False
+    kind: str = "rnn"
 
     def label(self) -> str:
-        label = f"L={self.L} N={self.N} H_in={self.H_in} H={self.H}"
+        label = f"{self.kind.upper()} L={self.L} N={self.N} H_in={self.H_in} H={self.H}"
         if self.num_layers > 1:
             label += f" layers={self.num_layers}"
         if self.bidirectional:
@@ -79,29 +91,38 @@ class Case:
         return label
 
 
-GRID = (
-    Case(50, 32, 64, 128),
-    Case(100, 64, 128, 256),
-    Case(200, 16, 32, 64),
-    Case(100, 1, 32, 64),
-    Case(100, 32, 64, 128, num_layers=2, bidirectional=True),
+def _grid(*sizes: tuple, kinds=tuple(KINDS)) -> tuple[Case, ...]:
+    return tuple(Case(*size, kind=kind) for kind in kinds for size in sizes)
+
+
+# The sizes the chapters train are in the grid: chapter 7's character model
+# (L=32, N=128, H_in=64, H=256), chapter 8's adding problem (L=80, N=64, H_in=2,
+# H=32) and language models (L=32, N=64, H_in=32, H=128).
+GRID = _grid(
+    (50, 32, 64, 128),
+    (100, 64, 128, 256),
+    (32, 64, 32, 128),
+    (32, 128, 64, 256),
+    (80, 64, 2, 32),
+    (200, 16, 32, 64),
+    (100, 1, 32, 64),
+    (50, 32, 64, 128, 2, True),
 )
-QUICK_GRID = (
-    Case(20, 8, 16, 32),
-    Case(10, 4, 8, 16, num_layers=2, bidirectional=True),
-)
+QUICK_GRID = _grid((20, 8, 16, 32), (10, 4, 8, 16, 2, True))
 
 
 def flops(case: Case, mode: str) -> int:
     """The matrix-product FLOPs of one run of ``mode`` (see the module docstring)."""
     D = 2 if case.bidirectional else 1
+    G = KINDS[case.kind][2]
+    rows = case.L * case.N * G * case.H  # output features of every product
     total = 0
     for layer in range(case.num_layers):
         inputs = case.H_in if layer == 0 else D * case.H
-        forward = 2 * case.L * case.N * case.H * (inputs + case.H)
-        backward = forward + 2 * case.L * case.N * case.H * case.H
+        forward = 2 * rows * (inputs + case.H)
+        backward = forward + 2 * rows * case.H
         if layer > 0:
-            backward += 2 * case.L * case.N * case.H * inputs
+            backward += 2 * rows * inputs
         total += D * (forward + backward if mode == "forward+backward" else forward)
     return total
 
@@ -115,36 +136,29 @@ def _make_runs(
     graphs of a copy of the rnn_lib module (module None: its gradients must
     stay where the graph wrote them).
     """
-    reference = torch.nn.RNN(
-        case.H_in,
-        case.H,
-        num_layers=case.num_layers,
-        bidirectional=case.bidirectional,
-        device=device,
-        dtype=dtype,
-    )
-    ours = RNN(
-        case.H_in,
-        case.H,
-        num_layers=case.num_layers,
-        bidirectional=case.bidirectional,
-        device=device,
-        dtype=dtype,
-    )
+    ours_class, torch_class, _ = KINDS[case.kind]
+    sizes = {"num_layers": case.num_layers, "bidirectional": case.bidirectional}
+    factory = {"device": device, "dtype": dtype}
+    reference = torch_class(case.H_in, case.H, **sizes, **factory)
+    ours = ours_class(case.H_in, case.H, **sizes, **factory)
     ours.load_state_dict(reference.state_dict())
     D = 2 if case.bidirectional else 1
-    x = torch.randn(case.L, case.N, case.H_in, device=device, dtype=dtype)
-    h_0 = torch.randn(D * case.num_layers, case.N, case.H, device=device, dtype=dtype)
-    grad_output = torch.randn(case.L, case.N, D * case.H, device=device, dtype=dtype)
-    grad_h_n = torch.randn_like(h_0)
+    x = torch.randn(case.L, case.N, case.H_in, **factory)
+    states = [torch.randn(D * case.num_layers, case.N, case.H, **factory)]
+    if case.kind == "lstm":
+        states.append(torch.randn_like(states[0]))
+    h_0 = tuple(states) if case.kind == "lstm" else states[0]
+    grad_output = torch.randn(case.L, case.N, D * case.H, **factory)
+    grad_states = [torch.randn_like(s) for s in states]
 
     def runs(model: torch.nn.Module) -> dict[str, Callable[[], None]]:
         def forward():
             model(x, h_0)
 
         def forward_backward():
-            output, h_n = model(x, h_0)
-            torch.autograd.backward([output, h_n], [grad_output, grad_h_n])
+            output, state_n = model(x, h_0)
+            finals = list(state_n) if case.kind == "lstm" else [state_n]
+            torch.autograd.backward([output, *finals], [grad_output, *grad_states])
 
         def inference():
             with torch.no_grad():
@@ -233,7 +247,7 @@ def run_benchmark(
     dtype: torch.dtype = torch.float32,
     cuda_graph: bool = False,
 ) -> list[dict]:
-    """Time rnn_lib.RNN and torch.nn.RNN on each case and mode.
+    """Time rnn_lib's module and torch.nn's on each case and mode.
 
     Args:
         cases: the sizes to run.
@@ -290,13 +304,18 @@ def run_benchmark(
     return results
 
 
-def geometric_means(results: Sequence[dict], key: str = "ratio") -> dict[str, float]:
+def geometric_means(
+    results: Sequence[dict], key: str = "ratio", kind: str | None = None
+) -> dict[str, float]:
     """The geometric mean of the ratios ``key`` (rnn_lib / torch), per mode.
 
-    Rows where ``key`` is missing or None (a failed CUDA graph) are left out.
+    Rows where ``key`` is missing or None (a failed CUDA graph) are left out;
+    with ``kind``, only that kind's rows count.
     """
     by_mode: dict[str, list[float]] = {}
     for row in results:
+        if kind is not None and row.get("kind", "rnn") != kind:
+            continue
         if row.get(key) is not None:
             by_mode.setdefault(row["mode"], []).append(row[key])
     return {
@@ -310,18 +329,16 @@ def format_table(results: Sequence[dict], device: str) -> str:
     reference = "cuDNN" if torch.device(device).type == "cuda" else "torch"
     graphs = any("graph_ms" in row for row in results)
     header = (
-        f"{'case':<36} {'mode':<17} {'rnn_lib ms':>10} {reference + ' ms':>10} "
+        f"{'case':<42} {'mode':<17} {'rnn_lib ms':>10} {reference + ' ms':>10} "
         f"{'ratio':>6} {'rnn_lib GF/s':>12} {reference + ' GF/s':>11}"
     )
     if graphs:
         header += f" {'graph ms':>9} {'ratio':>6}"
     lines = [header, "-" * len(header)]
     for row in results:
-        case = Case(
-            *(row[k] for k in ("L", "N", "H_in", "H", "num_layers", "bidirectional"))
-        )
+        case = case_of(row)
         line = (
-            f"{case.label():<36} {row['mode']:<17} {row['rnn_lib_ms']:>10.3f} "
+            f"{case.label():<42} {row['mode']:<17} {row['rnn_lib_ms']:>10.3f} "
             f"{row['torch_ms']:>10.3f} {row['ratio']:>6.2f} "
             f"{row['rnn_lib_gflops']:>12.2f} {row['torch_gflops']:>11.2f}"
         )
@@ -331,11 +348,25 @@ def format_table(results: Sequence[dict], device: str) -> str:
             line += f" {'failed':>9} {'':>6}"
         lines.append(line)
     lines.append("-" * len(header))
-    for mode, mean in geometric_means(results).items():
-        lines.append(f"geometric mean of the ratios, {mode}: {mean:.2f}")
-    for mode, mean in geometric_means(results, "graph_ratio").items():
-        lines.append(f"geometric mean of the ratios, {mode}, CUDA graph: {mean:.2f}")
+    kinds = sorted({row.get("kind", "rnn") for row in results}, key=list(KINDS).index)
+    for kind in kinds:
+        for mode, mean in geometric_means(results, kind=kind).items():
+            lines.append(
+                f"geometric mean of the ratios, {kind.upper()}, {mode}: {mean:.2f}"
+            )
+        graphs = geometric_means(results, "graph_ratio", kind=kind)
+        for mode, mean in graphs.items():
+            lines.append(
+                f"geometric mean of the ratios, {kind.upper()}, {mode}, "
+                f"CUDA graph: {mean:.2f}"
+            )
     return "\n".join(lines)
+
+
+def case_of(row: dict) -> Case:
+    """The :class:`Case` a result row was measured on."""
+    fields = ("L", "N", "H_in", "H", "num_layers", "bidirectional")
+    return Case(*(row[k] for k in fields), kind=row.get("kind", "rnn"))
 
 
 def _parse_case(text: str) -> Case:
@@ -357,10 +388,19 @@ def _parse_case(text: str) -> Case:
     return Case(*sizes, bidirectional=len(parts) == 6 and parts[5] == "bi")
 
 
+def _cases(args) -> list[Case]:
+    """The cases the command line asks for: --case sizes for every --kind."""
+    kinds = args.kind or list(KINDS)
+    if args.case:
+        return [replace(case, kind=kind) for kind in kinds for case in args.case]
+    grid = QUICK_GRID if args.quick else GRID
+    return [case for case in grid if case.kind in kinds]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m rnn_lib.bench",
-        description="Time rnn_lib.RNN against torch.nn.RNN (cuDNN on CUDA).",
+        description="Time rnn_lib's RNN, LSTM and GRU against torch.nn's (cuDNN on CUDA).",
     )
     parser.add_argument(
         "--device",
@@ -377,6 +417,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=_parse_case,
         metavar="L,N,H_in,H[,layers[,bi]]",
         help="run this case instead of the grid (repeatable)",
+    )
+    parser.add_argument(
+        "--kind",
+        action="append",
+        choices=tuple(KINDS),
+        help="rnn, lstm or gru (repeatable; default all three)",
     )
     parser.add_argument(
         "--repeats", type=int, default=20, help="timed runs (default 20)"
@@ -413,7 +459,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     else:
         devices = [args.device]
-    cases = args.case or (QUICK_GRID if args.quick else GRID)
+    cases = _cases(args)
     dtype = getattr(torch, args.dtype)
 
     report = {
@@ -426,9 +472,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "timer": args.timer,
         "statistic": "median",
         "flop_formula": (
-            "matrix products only: forward 2*L*N*H*(I+H) per layer and direction; "
-            "backward adds 2*L*N*H*(I+H) + 2*L*N*H*H, plus 2*L*N*H*I for layers "
-            "after the first; I = H_in for the first layer, D*H after it"
+            "matrix products only, G gate blocks (RNN 1, GRU 3, LSTM 4): forward "
+            "2*L*N*G*H*(I+H) per layer and direction; backward adds "
+            "2*L*N*G*H*(I+H) + 2*L*N*G*H*H, plus 2*L*N*G*H*I for layers after the "
+            "first; I = H_in for the first layer, D*H after it"
         ),
         "runs": [],
     }
@@ -448,12 +495,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         run = {
             "device": device,
             "device_name": name,
-            "reference": "cuDNN" if device == "cuda" else "torch.nn.RNN (CPU)",
+            "reference": "cuDNN" if device == "cuda" else "torch.nn (CPU)",
             "results": results,
-            "geomean": geometric_means(results),
+            "geomean": {
+                kind: geometric_means(results, kind=kind)
+                for kind in KINDS
+                if any(row["kind"] == kind for row in results)
+            },
         }
         if graph:
-            run["geomean_graph"] = geometric_means(results, "graph_ratio")
+            run["geomean_graph"] = {
+                kind: geometric_means(results, "graph_ratio", kind=kind)
+                for kind in run["geomean"]
+            }
         report["runs"].append(run)
     if args.json:
         with open(args.json, "w") as f:

@@ -174,19 +174,72 @@ def _lstm_recur(gates, h, c, tc, m, h_0, c_0, w_hh, w_hr, reverse, batch_sizes):
             torch.mm(m[t, :b], w_hr.t(), out=h[t, :b])  # (b, P)
 
 
+def _lstm_recur_dense(gates, h, c, tc, m, h_0, c_0, w_hh, w_hr, reverse):
+    """:func:`_lstm_recur` when every row runs every step: the same loop, with
+    every per-step view made once before it (a view costs as much as a small
+    product)."""
+    H = c.shape[2]
+    steps, c_s, tc_s, m_s, h_s = (t.unbind(0) for t in (gates, c, tc, m, h))
+    i_s, f_s, g_s, o_s = (gates[..., k * H : (k + 1) * H].unbind(0) for k in range(4))
+    if_s = gates[..., : 2 * H].unbind(0)  # i and f side by side: one sigmoid
+    w_hh_t = w_hh.t()
+    w_hr_t = None if w_hr is None else w_hr.t()
+    h_prev, c_prev = h_0, c_0
+    for t in time_steps(len(steps), reverse):
+        steps[t].addmm_(h_prev, w_hh_t)
+        if_s[t].sigmoid_()
+        g_s[t].tanh_()
+        o_s[t].sigmoid_()
+        torch.mul(f_s[t], c_prev, out=c_s[t])
+        c_s[t].addcmul_(i_s[t], g_s[t])  # c_t = f * c_{t-1} + i * g
+        torch.tanh(c_s[t], out=tc_s[t])
+        torch.mul(o_s[t], tc_s[t], out=m_s[t])
+        if w_hr_t is not None:
+            torch.mm(m_s[t], w_hr_t, out=h_s[t])  # (N, P)
+        h_prev, c_prev = h_s[t], c_s[t]
+
+
+def _lstm_deltas_dense(K, A, f, dh, dc, w_hh, w_hr, reverse):
+    """:func:`_lstm_deltas` when every row runs every step, views made once."""
+    L, N, H = dc.shape
+    dh_0 = dh.new_zeros(N, dh.shape[2])
+    dc_0 = dc.new_zeros(N, H)
+    K4 = K.view(L, N, 4, H)
+    K_s, K_ifg, K_o = K.unbind(0), K4[:, :, :3].unbind(0), K4[:, :, 3].unbind(0)
+    dh_s, dc_s, dc_wide = dh.unbind(0), dc.unbind(0), dc.unsqueeze(2).unbind(0)
+    A_s, f_s = A.unbind(0), f.unbind(0)
+    for t in time_steps(L, not reverse):
+        dm = dh_s[t] if w_hr is None else dh_s[t] @ w_hr  # (N, H)
+        dc_s[t].addcmul_(dm, A_s[t])  # total dL/dc_t
+        K_ifg[t].mul_(dc_wide[t])  # da_i, da_f, da_g
+        K_o[t].mul_(dm)  # da_o
+        if t == (L - 1 if reverse else 0):  # this step read h_0 and c_0
+            to_h, to_c = dh_0, dc_0
+        else:
+            before = t + 1 if reverse else t - 1
+            to_h, to_c = dh_s[before], dc_s[before]
+        to_h.addmm_(K_s[t], w_hh)
+        to_c.addcmul_(dc_s[t], f_s[t])
+    return dh_0, dc_0
+
+
 def _lstm_coefficients(gates, c, tc, c_prev) -> tuple[Tensor, Tensor]:
     """For all steps at once: K (L, N, 4 H) and A (L, N, H) of the derivation.
 
     ``dL/da = [dc K_i, dc K_f, dc K_g, dm K_o]`` and ``dc = ... + dm A``.
+    Written as in-place passes over the saved gates (``x - x * x`` is
+    ``x (1 - x)``), so that no temporary the size of the sequence is made.
     """
     i, f, g, o = gates.chunk(4, 2)
     K = torch.empty_like(gates)
     K_i, K_f, K_g, K_o = K.chunk(4, 2)
-    torch.mul(g, i * (1 - i), out=K_i)
-    torch.mul(c_prev, f * (1 - f), out=K_f)
-    torch.mul(i, 1 - g.square(), out=K_g)
-    torch.mul(tc, o * (1 - o), out=K_o)
-    A = o * (1 - tc.square())
+    torch.addcmul(i, i, i, value=-1, out=K_i).mul_(g)  # g i (1 - i)
+    torch.addcmul(f, f, f, value=-1, out=K_f).mul_(c_prev)  # c_{t-1} f (1 - f)
+    torch.mul(i, g, out=K_g)
+    torch.addcmul(i, K_g, g, value=-1, out=K_g)  # i (1 - g^2)
+    torch.addcmul(o, o, o, value=-1, out=K_o).mul_(tc)  # tanh(c) o (1 - o)
+    A = torch.mul(o, tc)
+    torch.addcmul(o, A, tc, value=-1, out=A)  # o (1 - tanh(c)^2)
     return K, A
 
 
@@ -225,10 +278,15 @@ class LSTMLayerFunction(torch.autograd.Function):
         L, N = x.shape[0], x.shape[1]
         H = c_0.shape[1]
         gates = _input_projections(x, w_ih, _sum_bias(b_ih, b_hh))  # (L, N, 4 H)
-        h = x.new_zeros(L, N, h_0.shape[1])  # (L, N, P); zero rows are padding
-        c, tc = x.new_zeros(L, N, H), x.new_zeros(L, N, H)
-        m = h if w_hr is None else x.new_zeros(L, N, H)
-        _lstm_recur(gates, h, c, tc, m, h_0, c_0, w_hh, w_hr, reverse, batch_sizes)
+        # Dense, every entry is written; packed, the zero rows are the padding.
+        new = x.new_empty if batch_sizes is None else x.new_zeros
+        h = new(L, N, h_0.shape[1])  # (L, N, P)
+        c, tc = new(L, N, H), new(L, N, H)
+        m = h if w_hr is None else new(L, N, H)
+        if batch_sizes is None:
+            _lstm_recur_dense(gates, h, c, tc, m, h_0, c_0, w_hh, w_hr, reverse)
+        else:
+            _lstm_recur(gates, h, c, tc, m, h_0, c_0, w_hh, w_hr, reverse, batch_sizes)
         h_n = _final(h, h_0, batch_sizes, reverse)
         c_n = _final(c, c_0, batch_sizes, reverse)
         ctx.save_for_backward(
@@ -254,7 +312,10 @@ class LSTMLayerFunction(torch.autograd.Function):
         direct_h = _add_final_grads(dh, grad_h_n, batch_sizes, reverse)
         direct_c = _add_final_grads(dc, grad_c_n, batch_sizes, reverse)
         f = gates[..., c.shape[2] : 2 * c.shape[2]]
-        dh_0, dc_0 = _lstm_deltas(K, A, f, dh, dc, w_hh, w_hr, reverse, batch_sizes)
+        if batch_sizes is None:
+            dh_0, dc_0 = _lstm_deltas_dense(K, A, f, dh, dc, w_hh, w_hr, reverse)
+        else:
+            dh_0, dc_0 = _lstm_deltas(K, A, f, dh, dc, w_hh, w_hr, reverse, batch_sizes)
         h_prev = _previous(h, h_0, L, batch_sizes, reverse)
         grads = _weight_grads(ctx.needs_input_grad, K, x, h_prev, w_ih, w_hh)
         grad_w_hr = None
@@ -329,20 +390,60 @@ def _gru_recur(gx, gh, h, h_0, w_hh, b_hh, reverse, batch_sizes):
             torch.lerp(n[lo:hi], prev, rz[lo:hi, H:], out=h[t, lo:hi])
 
 
+def _gru_recur_dense(gx, gh, h, h_0, w_hh, b_hh, reverse):
+    """:func:`_gru_recur` when every row runs every step, views made once."""
+    H = h.shape[2]
+    gh_s, h_s = gh.unbind(0), h.unbind(0)
+    x_rz, x_n = gx[..., : 2 * H].unbind(0), gx[..., 2 * H :].unbind(0)
+    h_rz, h_n = gh[..., : 2 * H].unbind(0), gh[..., 2 * H :].unbind(0)
+    r_s, z_s = gx[..., :H].unbind(0), gx[..., H : 2 * H].unbind(0)
+    w_hh_t = w_hh.t()
+    prev = h_0
+    for t in time_steps(len(h_s), reverse):
+        if b_hh is None:
+            torch.mm(prev, w_hh_t, out=gh_s[t])
+        else:
+            torch.addmm(b_hh, prev, w_hh_t, out=gh_s[t])
+        x_rz[t].add_(h_rz[t]).sigmoid_()  # r, z
+        x_n[t].addcmul_(r_s[t], h_n[t]).tanh_()  # n
+        torch.lerp(x_n[t], prev, z_s[t], out=h_s[t])  # (1 - z) * n + z * h_{t-1}
+        prev = h_s[t]
+
+
+def _gru_deltas_dense(K_h, z, dh, w_hh, reverse) -> Tensor:
+    """:func:`_gru_deltas` when every row runs every step, views made once."""
+    L, N, H = dh.shape
+    dh_0 = dh.new_zeros(N, H)
+    K_s, K_wide = K_h.unbind(0), K_h.view(L, N, 3, H).unbind(0)
+    dh_s, dh_wide, z_s = dh.unbind(0), dh.unsqueeze(2).unbind(0), z.unbind(0)
+    for t in time_steps(L, not reverse):
+        K_wide[t].mul_(dh_wide[t])
+        if t == (L - 1 if reverse else 0):  # this step read h_0
+            to_h = dh_0
+        else:
+            to_h = dh_s[t + 1 if reverse else t - 1]
+        to_h.addmm_(K_s[t], w_hh)
+        to_h.addcmul_(dh_s[t], z_s[t])
+    return dh_0
+
+
 def _gru_coefficients(gx, gh, h_prev) -> tuple[Tensor, Tensor]:
     """For all steps at once: dL/da = dL/dh_t * K_x (input side), * K_h (recurrent).
 
-    Outputs: K_x, K_h, each (L, N, 3 H), blocks r, z, n.
+    Outputs: K_x, K_h, each (L, N, 3 H), blocks r, z, n; in-place passes as
+    in :func:`_lstm_coefficients`.
     """
     r, z, n = gx.chunk(3, 2)
-    u = gh[..., 2 * r.shape[2] :]  # h_{t-1} W_hn^T + b_hn
+    H = r.shape[2]
+    u = gh[..., 2 * H :]  # h_{t-1} W_hn^T + b_hn
     K_x = torch.empty_like(gx)
     K_r, K_z, K_n = K_x.chunk(3, 2)
-    torch.mul(1 - z, 1 - n.square(), out=K_n)
-    torch.mul(K_n, u * r * (1 - r), out=K_r)
-    torch.mul(h_prev - n, z * (1 - z), out=K_z)
+    torch.mul(n, n, out=K_n).neg_().add_(1)  # 1 - n^2
+    torch.addcmul(K_n, K_n, z, value=-1, out=K_n)  # (1 - z) (1 - n^2)
+    torch.addcmul(r, r, r, value=-1, out=K_r).mul_(u).mul_(K_n)  # K_n u r (1 - r)
+    torch.addcmul(z, z, z, value=-1, out=K_z).mul_(h_prev - n)  # (h - n) z (1 - z)
     K_h = K_x.clone()
-    K_h[..., 2 * r.shape[2] :].mul_(r)
+    K_h[..., 2 * H :].mul_(r)
     return K_x, K_h
 
 
@@ -377,9 +478,13 @@ class GRULayerFunction(torch.autograd.Function):
         L, N = x.shape[0], x.shape[1]
         H = h_0.shape[1]
         gx = _input_projections(x, w_ih, b_ih)  # (L, N, 3 H)
-        gh = x.new_zeros(L, N, 3 * H)
-        h = x.new_zeros(L, N, H)  # zero rows are padding
-        _gru_recur(gx, gh, h, h_0, w_hh, b_hh, reverse, batch_sizes)
+        # Dense, every entry is written; packed, the zero rows are the padding.
+        new = x.new_empty if batch_sizes is None else x.new_zeros
+        gh, h = new(L, N, 3 * H), new(L, N, H)
+        if batch_sizes is None:
+            _gru_recur_dense(gx, gh, h, h_0, w_hh, b_hh, reverse)
+        else:
+            _gru_recur(gx, gh, h, h_0, w_hh, b_hh, reverse, batch_sizes)
         h_n = _final(h, h_0, batch_sizes, reverse)
         ctx.save_for_backward(x, h_0, w_ih, w_hh, b_ih, b_hh, gx, gh, h)
         ctx.reverse, ctx.batch_sizes, ctx.n_inputs = reverse, batch_sizes, 6
@@ -400,7 +505,10 @@ class GRULayerFunction(torch.autograd.Function):
         _zero_ended_rows(dh, batch_sizes)
         direct = _add_final_grads(dh, grad_h_n, batch_sizes, reverse)
         z = gx[..., H : 2 * H]
-        dh_0 = _gru_deltas(K_h, z, dh, w_hh, reverse, batch_sizes)
+        if batch_sizes is None:
+            dh_0 = _gru_deltas_dense(K_h, z, dh, w_hh, reverse)
+        else:
+            dh_0 = _gru_deltas(K_h, z, dh, w_hh, reverse, batch_sizes)
         d_in = K_x.view(*dh.shape[:2], 3, H).mul_(dh.unsqueeze(2)).view_as(K_x)
         _zero_ended_rows(d_in, batch_sizes)
         need = ctx.needs_input_grad

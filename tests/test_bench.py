@@ -15,6 +15,10 @@ TINY = [
     "3,2,2,3",
     "--case",
     "2,1,2,2,2,bi",
+    "--kind",
+    "rnn",
+    "--kind",
+    "lstm",
     "--repeats",
     "2",
     "--warmup",
@@ -49,25 +53,36 @@ def test_json_structure(report):
     data, _ = report
     assert data["repeats"] == 2 and data["warmup"] == 1 and data["dtype"] == "float32"
     assert data["threads"] == 1
-    assert data["statistic"] == "median" and "2*L*N*H*(I+H)" in data["flop_formula"]
+    assert data["statistic"] == "median" and "2*L*N*G*H*(I+H)" in data["flop_formula"]
     (run,) = data["runs"]
     assert run["device"] == "cpu"
     cases = {
-        (r["L"], r["N"], r["H_in"], r["H"], r["num_layers"], r["bidirectional"])
+        (
+            r["kind"],
+            r["L"],
+            r["N"],
+            r["H_in"],
+            r["H"],
+            r["num_layers"],
+            r["bidirectional"],
+        )
         for r in run["results"]
     }
-    assert cases == {(3, 2, 2, 3, 1, False), (2, 1, 2, 2, 2, True)}
-    assert [r["mode"] for r in run["results"]] == list(bench.MODES) * 2
-    assert set(run["geomean"]) == set(bench.MODES)
+    assert cases == {
+        (kind, *sizes)
+        for kind in ("rnn", "lstm")
+        for sizes in [(3, 2, 2, 3, 1, False), (2, 1, 2, 2, 2, True)]
+    }
+    assert [r["mode"] for r in run["results"]] == list(bench.MODES) * 4
+    assert set(run["geomean"]) == {"rnn", "lstm"}
+    assert all(set(means) == set(bench.MODES) for means in run["geomean"].values())
 
 
 def test_numbers_are_positive_and_consistent(report):
     data, _ = report
     (run,) = data["runs"]
     for row in run["results"]:
-        case = Case(
-            *(row[k] for k in ("L", "N", "H_in", "H", "num_layers", "bidirectional"))
-        )
+        case = bench.case_of(row)
         assert row["flops"] == bench.flops(case, row["mode"])
         assert row["rnn_lib_ms"] > 0 and row["torch_ms"] > 0
         assert row["ratio"] == pytest.approx(row["rnn_lib_ms"] / row["torch_ms"])
@@ -77,15 +92,22 @@ def test_numbers_are_positive_and_consistent(report):
         assert row["torch_gflops"] == pytest.approx(
             row["flops"] / row["torch_ms"] / 1e6
         )
-    for mode, mean in run["geomean"].items():
-        ratios = [r["ratio"] for r in run["results"] if r["mode"] == mode]
-        assert mean == pytest.approx(math.prod(ratios) ** (1 / len(ratios)))
+    for kind, means in run["geomean"].items():
+        for mode, mean in means.items():
+            ratios = [
+                r["ratio"]
+                for r in run["results"]
+                if r["mode"] == mode and r["kind"] == kind
+            ]
+            assert len(ratios) == 2
+            assert mean == pytest.approx(math.prod(ratios) ** (1 / len(ratios)))
 
 
 def test_table_is_printed(report):
     _, stdout = report
-    assert "L=3 N=2 H_in=2 H=3" in stdout and "L=2 N=1 H_in=2 H=2 layers=2 bi" in stdout
-    assert "geometric mean of the ratios, forward+backward" in stdout
+    assert "RNN L=3 N=2 H_in=2 H=3" in stdout
+    assert "LSTM L=2 N=1 H_in=2 H=2 layers=2 bi" in stdout
+    assert "geometric mean of the ratios, LSTM, forward+backward" in stdout
 
 
 def test_flops_by_hand():
@@ -103,6 +125,13 @@ def test_flops_by_hand():
     first_fb = 2 * forward + 2 * 10 * 4 * 5 * 5
     second_fb = 2 * second + 2 * 10 * 4 * 5 * 5 + 2 * 10 * 4 * 5 * 10
     assert bench.flops(two, "forward+backward") == 2 * (first_fb + second_fb)
+    # An LSTM stacks four gate blocks, a GRU three: four and three times the work.
+    for kind, G in (("lstm", 4), ("gru", 3)):
+        gated = Case(
+            L=10, N=4, H_in=3, H=5, num_layers=2, bidirectional=True, kind=kind
+        )
+        for mode in bench.MODES:
+            assert bench.flops(gated, mode) == G * bench.flops(two, mode)
 
 
 def test_run_benchmark_validates():
@@ -150,7 +179,7 @@ def test_graph_columns_and_means():
     assert bench.geometric_means(rows, "graph_ratio") == {"forward": pytest.approx(0.5)}
     table = bench.format_table(rows, "cuda")
     assert "cuDNN ms" in table and "graph ms" in table and "failed" in table
-    assert "geometric mean of the ratios, forward, CUDA graph: 0.50" in table
+    assert "geometric mean of the ratios, RNN, forward, CUDA graph: 0.50" in table
 
 
 @pytest.mark.parametrize(
