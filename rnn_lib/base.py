@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
-from rnn_lib import functional
+from rnn_lib import packing
 from rnn_lib.validation import (
     check_bool,
     check_choice,
@@ -456,7 +456,7 @@ class RNNBase(nn.Module):
         if not batch_sizes:
             raise ValueError("expected a sequence of length >= 1, got length 0")
         N = batch_sizes[0]
-        functional.check_batch_sizes(batch_sizes, len(batch_sizes), N)
+        packing.check_batch_sizes(batch_sizes, len(batch_sizes), N)
         if sum(batch_sizes) != data.shape[0]:
             raise ValueError(
                 f"expected PackedSequence data with sum(batch_sizes)={sum(batch_sizes)} "

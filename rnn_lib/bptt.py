@@ -45,49 +45,23 @@ same way.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 
 import torch
 
 from rnn_lib import functional
-from rnn_lib.functional import derivative_from_output, time_steps
+from rnn_lib.custom_backward import autocast_off, replay_needed, under_autocast
+from rnn_lib.functional import derivative_from_output
+from rnn_lib.packing import (
+    add_final_grads,
+    final_states,
+    sequence_batch_sizes,
+    state_sources,
+    time_steps,
+    zero_ended_rows,
+)
 
 Tensor = torch.Tensor
-
-
-def _autocast_off(method):
-    """Run a forward or backward ``method(ctx, tensor, ...)`` with autocast off.
-
-    Under autocast, :func:`rnn_layer` casts every input to the autocast dtype
-    before the call; inside, the in-place products must then keep that dtype
-    rather than let autocast pick one per operation.
-    """
-
-    @functools.wraps(method)
-    def run(ctx, tensor, *rest):
-        with torch.autocast(tensor.device.type, enabled=False):
-            return method(ctx, tensor, *rest)
-
-    return run
-
-
-def _ends(batch_sizes: list[int]) -> list[tuple[int, int]]:
-    """For each index i, the rows ``[lo:hi)`` whose last step going forward is i."""
-    nexts = batch_sizes[1:] + [0]
-    return [(b_next, b) for b, b_next in zip(batch_sizes, nexts)]
-
-
-def _is_batched(*tensors: Tensor) -> bool:
-    """Whether autograd runs this backward under vmap (``is_grads_batched``)."""
-    # is_grads_batched runs the engine under the legacy vmap, torch.func.vmap
-    # under the new one; either wraps the incoming gradients.
-    functorch = torch._C._functorch
-    checks = [
-        getattr(functorch, name, None)
-        for name in ("is_batchedtensor", "is_legacy_batchedtensor")
-    ]
-    return any(check(t) for check in checks if check is not None for t in tensors)
 
 
 # ---------------------------------------------------------------------------
@@ -151,34 +125,12 @@ def _recur_dense(steps, state_0, w_hh_t, alpha, act, reverse) -> None:
 
 def _recur_packed(steps, state_0, w_hh_t, alpha, act, reverse, batch_sizes) -> None:
     """A packed batch: index i updates rows ``[:batch_sizes[i]]`` only."""
-    L = len(steps)
+    L, N = len(steps), state_0.shape[0]
     for i in time_steps(L, reverse):
-        b = batch_sizes[i]  # rows [:b] take a step
-        if not reverse:
-            prev = state_0[:b] if i == 0 else steps[i - 1][:b]
-            steps[i][:b].addmm_(prev, w_hh_t, alpha=alpha)
-        else:  # rows [:c] go on from index i+1, rows [c:b] start from h_0
-            c = batch_sizes[i + 1] if i + 1 < L else 0
-            if c > 0:
-                steps[i][:c].addmm_(steps[i + 1][:c], w_hh_t, alpha=alpha)
-            if c < b:
-                steps[i][c:b].addmm_(state_0[c:b], w_hh_t, alpha=alpha)
-        act(steps[i][:b])
-
-
-def _final_state(steps, h_0: Tensor, reverse: bool, batch_sizes) -> Tensor:
-    """h_n: each row's state after its own last step; zeroes ended rows' outputs."""
-    if batch_sizes is None:
-        return steps[0 if reverse else len(steps) - 1].clone()  # (N, H_out)
-    for i, b in enumerate(batch_sizes):
-        steps[i][b:] = 0  # rows that have ended output zeros
-    h_n = h_0.clone()  # rows that never step keep h_0
-    if reverse:
-        h_n[: batch_sizes[0]] = steps[0][: batch_sizes[0]]
-    else:
-        for i, (lo, hi) in enumerate(_ends(batch_sizes)):
-            h_n[lo:hi] = steps[i][lo:hi]
-    return h_n  # (N, H_out)
+        for lo, hi, src in state_sources(i, L, N, batch_sizes, reverse):
+            prev = state_0 if src is None else steps[src]
+            steps[i][lo:hi].addmm_(prev[lo:hi], w_hh_t, alpha=alpha)
+        act(steps[i][: batch_sizes[i]])
 
 
 # ---------------------------------------------------------------------------
@@ -201,38 +153,32 @@ def _deltas_dense(delta, deriv, w_hh, grad_h_n, reverse) -> Tensor:
     return deltas[L - 1 if reverse else 0]
 
 
-def _deltas_packed(delta, deriv, w_hh, grad_h_n, h_0, reverse, batch_sizes) -> Tensor:
-    """:func:`_deltas_dense` for a packed batch; row n's g_0 is at its first step."""
-    L = delta.shape[0]
-    deltas, derivs = delta.unbind(0), deriv.unbind(0)
-    for i, b in enumerate(batch_sizes):
-        deltas[i][b:] = 0  # padded outputs are constants
-    b_0 = batch_sizes[0]
-    if reverse:
-        deltas[0][:b_0].add_(grad_h_n[:b_0])
-    else:
-        for i, (lo, hi) in enumerate(_ends(batch_sizes)):
-            deltas[i][lo:hi].add_(grad_h_n[lo:hi])
-    later = None
-    for i in time_steps(L, not reverse):
-        b = batch_sizes[i]
-        if later is not None:
-            b_fed = min(b, batch_sizes[later])  # rows [:b_fed] fed the later step
-            deltas[i][:b_fed].addmm_(deltas[later][:b_fed], w_hh)
-        deltas[i][:b].mul_(derivs[i][:b])
-        later = i
-    # Row n read h_0 at its first step: index 0 forward, its last one backward.
+def _deltas_packed(delta, deriv, w_hh, grad_h_n, h_0, reverse, batch_sizes):
+    """:func:`_deltas_dense` for a packed batch.
+
+    Returns g_0 (each row's delta at the step that read h_0) and the part of
+    dL/dh_n that reaches h_0 directly (rows that never step), or None.
+    """
+    L, N = delta.shape[0], delta.shape[1]
+    zero_ended_rows(delta, batch_sizes)  # padded outputs are constants
+    direct = add_final_grads(delta, grad_h_n, batch_sizes, reverse)
     g_0 = torch.zeros_like(h_0)  # (N, H_out)
-    if reverse:
-        for i, (lo, hi) in enumerate(_ends(batch_sizes)):
-            g_0[lo:hi] = deltas[i][lo:hi]
-    else:
-        g_0[:b_0] = deltas[0][:b_0]
-    return g_0
+    for i in time_steps(L, not reverse):  # the forward order, reversed
+        delta[i, : batch_sizes[i]].mul_(deriv[i, : batch_sizes[i]])  # * f'(a_t)
+        for lo, hi, src in state_sources(i, L, N, batch_sizes, reverse):
+            if src is None:
+                g_0[lo:hi] = delta[i, lo:hi]
+            else:  # the step that wrote this state gets delta W_hh
+                delta[src, lo:hi].addmm_(delta[i, lo:hi], w_hh)
+    return g_0, direct
 
 
-def _gradients(need, delta, g_0, x, h_0, w_ih, w_hh, out, grad_h_n, ctx) -> tuple:
-    """The gradients of all inputs, each one matrix multiply (or sum) over all steps."""
+def _gradients(need, delta, g_0, direct, x, h_0, w_ih, w_hh, out, ctx) -> tuple:
+    """The gradients of all inputs, each one matrix multiply (or sum) over all steps.
+
+    ``direct`` is the part of dL/dh_n that reaches h_0 without a step (rows of
+    a packed batch that never step), or None.
+    """
     L, N, H_in = x.shape
     H = w_hh.shape[0]
     delta2d = delta.view(L * N, H)  # (L*N, H_out)
@@ -241,10 +187,8 @@ def _gradients(need, delta, g_0, x, h_0, w_ih, w_hh, out, grad_h_n, ctx) -> tupl
         grad_x = torch.mm(delta2d, w_ih).view(L, N, H_in)  # (L, N, H_in)
     if need[1]:
         grad_h_0 = torch.mm(g_0, w_hh)  # (N, H_out)
-        sizes = ctx.batch_sizes
-        if sizes is not None and sizes[0] < N:
-            # Rows that never step pass dL/dh_n straight to h_0.
-            grad_h_0[sizes[0] :] += grad_h_n[sizes[0] :]
+        if direct is not None:
+            grad_h_0 += direct
     if need[2]:
         grad_w_ih = torch.mm(delta2d.t(), x.reshape(L * N, H_in))  # (H_out, H_in)
     if need[3]:
@@ -272,7 +216,7 @@ class RNNLayerFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    @_autocast_off
+    @autocast_off
     def forward(
         ctx, x, h_0, w_ih, w_hh, b_ih, b_hh, nonlinearity, reverse, batch_sizes
     ):
@@ -287,16 +231,17 @@ class RNNLayerFunction(torch.autograd.Function):
             _recur_packed(steps, state_0, w_hh.t(), alpha, act, reverse, batch_sizes)
         if _via_sigmoid(nonlinearity, x):
             out.mul_(2).sub_(1)  # h_t = 2 s_t - 1
-        h_n = _final_state(steps, h_0, reverse, batch_sizes)  # (N, H_out)
+        zero_ended_rows(out, batch_sizes)  # rows that have ended output zeros
+        h_n = final_states(out, h_0, batch_sizes, reverse)  # (N, H_out)
         ctx.save_for_backward(x, h_0, w_ih, w_hh, b_ih, b_hh, out)
         ctx.nonlinearity, ctx.reverse = nonlinearity, reverse
         ctx.batch_sizes = batch_sizes
         return out, h_n
 
     @staticmethod
-    @_autocast_off
+    @autocast_off
     def backward(ctx, grad_output, grad_h_n):
-        if torch.is_grad_enabled() or _is_batched(grad_output, grad_h_n):
+        if replay_needed(grad_output, grad_h_n):
             return _differentiable_backward(ctx, grad_output, grad_h_n)
         x, h_0, w_ih, w_hh, _, _, out = ctx.saved_tensors
         deriv = derivative_from_output(out, ctx.nonlinearity)  # f'(a_t), (L, N, H_out)
@@ -305,12 +250,13 @@ class RNNLayerFunction(torch.autograd.Function):
         delta = grad_output.clone(memory_format=torch.contiguous_format)
         if ctx.batch_sizes is None:
             g_0 = _deltas_dense(delta, deriv, w_hh, grad_h_n, ctx.reverse)
+            direct = None
         else:
-            g_0 = _deltas_packed(
+            g_0, direct = _deltas_packed(
                 delta, deriv, w_hh, grad_h_n, h_0, ctx.reverse, ctx.batch_sizes
             )
         grads = _gradients(
-            ctx.needs_input_grad, delta, g_0, x, h_0, w_ih, w_hh, out, grad_h_n, ctx
+            ctx.needs_input_grad, delta, g_0, direct, x, h_0, w_ih, w_hh, out, ctx
         )
         return (*grads, None, None, None)
 
@@ -378,14 +324,8 @@ def rnn_layer(
         h_n: (N, H_out), each row's state after its own last step.
     """
     functional.activation(nonlinearity)  # the same errors as functional.rnn_layer
-    batch_sizes = functional.sequence_batch_sizes(x.shape[0], x.shape[1], batch_sizes)
-    device_type = x.device.type
-    # Under torch.autocast (its per-device query exists from torch 2.4 on).
-    if hasattr(torch, "get_autocast_dtype") and torch.is_autocast_enabled(device_type):
-        dtype = torch.get_autocast_dtype(device_type)
-        x, h_0, w_ih, w_hh, b_ih, b_hh = (
-            None if t is None else t.to(dtype) for t in (x, h_0, w_ih, w_hh, b_ih, b_hh)
-        )
+    batch_sizes = sequence_batch_sizes(x.shape[0], x.shape[1], batch_sizes)
+    x, h_0, w_ih, w_hh, b_ih, b_hh = under_autocast(x, (x, h_0, w_ih, w_hh, b_ih, b_hh))
     return RNNLayerFunction.apply(
         x, h_0, w_ih, w_hh, b_ih, b_hh, nonlinearity, reverse, batch_sizes
     )

@@ -8,11 +8,11 @@ RNN (Elman, 1990) keeps a state ``h_t`` and updates it with
 with torch's weight layout: ``W_ih`` is ``(H_out, H_in)``, so a row of ``x``
 is multiplied by its transpose. :func:`rnn_step` is one application of that
 formula; :func:`rnn_layer` applies it along a sequence through :func:`unroll`,
-the one time loop of the library: the step order, the reverse direction and
-the bookkeeping of packed batches (rows of different lengths) are written
-there and nowhere else (the gated layers of chapter 8 use it too; the
-hand-derived passes of :mod:`rnn_lib.bptt` take their step order and batch
-sizes from here). All of it is plain autograd code: the reference that the
+the one time loop of the library, which the gated layers of chapter 8 use
+too. The bookkeeping of that loop (the step order, the reverse direction,
+which rows of a packed batch run at each step and where each reads its
+state) is :mod:`rnn_lib.packing`, which the hand-derived passes of
+:mod:`rnn_lib.bptt` and :mod:`rnn_lib.gated_bptt` share. All of it is plain autograd code: the reference that the
 modules in :mod:`rnn_lib.rnn`, the hand-derived backward passes and the
 exercises are checked against.
 
@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
+from rnn_lib.packing import sequence_batch_sizes, time_steps
 from rnn_lib.validation import check_choice
 
 Tensor = torch.Tensor
@@ -138,103 +139,6 @@ def rnn_step(
 
 # ---------------------------------------------------------------------------
 # The time loop
-
-
-def time_steps(L: int, reverse: bool = False) -> range:
-    """The indices ``0 .. L-1`` in the order the recurrence visits them."""
-    return range(L - 1, -1, -1) if reverse else range(L)
-
-
-def check_batch_sizes(batch_sizes: Sequence[int], length: int, batch: int) -> None:
-    """Check that ``batch_sizes`` describes a packed batch of ``length`` steps.
-
-    A packed batch orders its rows by length, longest first; ``batch_sizes[i]``
-    is the number of rows still running at index ``i`` (time ``i + 1``). So
-    there is one entry per step, every entry is between 1 and ``batch``, and no
-    entry is larger than the one before.
-
-    Raises:
-        ValueError: any of these does not hold.
-    """
-    if len(batch_sizes) != length:
-        raise ValueError(
-            f"expected {length} batch sizes (one per time step), got {len(batch_sizes)}"
-        )
-    sizes = list(batch_sizes)
-    if any(later > earlier for earlier, later in zip(sizes, sizes[1:])):
-        raise ValueError(
-            "expected batch sizes in non-increasing order (rows sorted by length, "
-            f"longest first), got {sizes}"
-        )
-    if any(b < 1 or b > batch for b in sizes):
-        raise ValueError(f"expected batch sizes between 1 and {batch}, got {sizes}")
-
-
-def sequence_batch_sizes(
-    L: int, N: int, batch_sizes: Sequence[int] | Tensor | None
-) -> list[int] | None:
-    """Check a sequence's length and its packed ``batch_sizes``; return them as ints.
-
-    Args:
-        L, N: the sequence length and the batch size.
-        batch_sizes: None (every row runs every step), or L ints (a list or a
-            CPU tensor), the rows running at each index.
-
-    Returns:
-        None, or ``batch_sizes`` as a list of Python ints.
-
-    Raises:
-        ValueError: ``L`` is 0, or ``batch_sizes`` is not a packed batch's.
-    """
-    if L == 0:
-        raise ValueError("expected a sequence of length >= 1, got length 0")
-    if batch_sizes is None:
-        return None
-    if isinstance(batch_sizes, Tensor):
-        batch_sizes = batch_sizes.tolist()
-    batch_sizes = [int(b) for b in batch_sizes]
-    check_batch_sizes(batch_sizes, L, N)
-    return batch_sizes
-
-
-def state_sources(
-    i: int, L: int, N: int, batch_sizes: Sequence[int] | None, reverse: bool
-) -> list[tuple[int, int, int | None]]:
-    """Where the rows that step at index i read their previous state from.
-
-    Returns a list of ``(lo, hi, source)``: rows ``[lo:hi)`` read the state
-    written at index ``source``, or the initial state when ``source`` is None.
-    Going forward every running row goes on from index i-1 (rows only ever
-    end). Going backward, rows ``[:batch_sizes[i+1]]`` go on from index i+1
-    and the rows whose last index is i start there from the initial state.
-    The hand-derived backward passes walk the same list the other way.
-    """
-    b = N if batch_sizes is None else batch_sizes[i]
-    if not reverse:
-        return [(0, b, i - 1 if i > 0 else None)]
-    if i == L - 1:
-        return [(0, b, None)]
-    c = N if batch_sizes is None else batch_sizes[i + 1]  # rows that go on
-    return [(0, c, i + 1)] + ([(c, b, None)] if c < b else [])
-
-
-def final_positions(
-    L: int, N: int, batch_sizes: Sequence[int] | None, reverse: bool
-) -> list[tuple[int, int, int | None]]:
-    """At which index each row's final state was written: ``(lo, hi, index)``.
-
-    Going forward row n ends at its last index (``length_n - 1``), going
-    backward at index 0; rows that never step (index None) keep the initial
-    state.
-    """
-    if batch_sizes is None:
-        return [(0, N, 0 if reverse else L - 1)]
-    if reverse:
-        ends = [(0, batch_sizes[0], 0)]
-    else:
-        nexts = list(batch_sizes[1:]) + [0]
-        ends = [(c, b, i) for i, (b, c) in enumerate(zip(batch_sizes, nexts)) if c < b]
-    return ends + ([(batch_sizes[0], N, None)] if batch_sizes[0] < N else [])
 
 
 def unroll(

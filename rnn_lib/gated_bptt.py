@@ -48,67 +48,23 @@ from collections.abc import Sequence
 
 import torch
 
-from rnn_lib import functional, gated_functional
-from rnn_lib.bptt import _autocast_off, _is_batched
-from rnn_lib.functional import final_positions, state_sources, time_steps
+from rnn_lib import gated_functional
+from rnn_lib.custom_backward import autocast_off, replay_needed, under_autocast
+from rnn_lib.packing import (
+    add_final_grads,
+    final_states,
+    previous_states,
+    sequence_batch_sizes,
+    state_sources,
+    time_steps,
+    zero_ended_rows,
+)
 
 Tensor = torch.Tensor
 
 
 # ---------------------------------------------------------------------------
-# Bookkeeping shared by the two cells
-
-
-def _previous(steps, initial: Tensor, L: int, batch_sizes, reverse: bool) -> Tensor:
-    """The state each step read, for all steps: (L, N, S), zero where none.
-
-    ``steps`` holds the states written at each index, (L, N, S).
-    """
-    N = initial.shape[0]
-    if batch_sizes is None:  # one copy: the states shifted by one step
-        if reverse:
-            return torch.cat([steps[1:], initial.unsqueeze(0)])
-        return torch.cat([initial.unsqueeze(0), steps[:-1]])
-    previous = torch.zeros_like(steps)
-    for i in range(L):
-        for lo, hi, src in state_sources(i, L, N, batch_sizes, reverse):
-            previous[i, lo:hi] = (initial if src is None else steps[src])[lo:hi]
-    return previous
-
-
-def _final(steps: Tensor, initial: Tensor, batch_sizes, reverse: bool) -> Tensor:
-    """Each row's state after its own last step, (N, S)."""
-    L, N = steps.shape[0], steps.shape[1]
-    final = initial.clone() if batch_sizes is not None else None
-    for lo, hi, index in final_positions(L, N, batch_sizes, reverse):
-        if final is None:
-            return steps[index].clone()
-        if index is not None:
-            final[lo:hi] = steps[index, lo:hi]
-    return final
-
-
-def _add_final_grads(grads: Tensor, grad_n: Tensor, batch_sizes, reverse) -> Tensor:
-    """Add dL/d(final state) where each row's final state was written.
-
-    Returns the part that reaches the initial state directly (rows that
-    never step), (N, S), or zeros.
-    """
-    L, N = grads.shape[0], grads.shape[1]
-    direct = torch.zeros_like(grad_n)
-    for lo, hi, index in final_positions(L, N, batch_sizes, reverse):
-        if index is None:
-            direct[lo:hi] = grad_n[lo:hi]
-        else:
-            grads[index, lo:hi] += grad_n[lo:hi]
-    return direct
-
-
-def _zero_ended_rows(tensor: Tensor, batch_sizes) -> None:
-    """Rows that have ended are padding: zero them at every index, in place."""
-    if batch_sizes is not None:
-        for i, b in enumerate(batch_sizes):
-            tensor[i, b:] = 0
+# Shared by the two cells
 
 
 def _input_projections(x: Tensor, w_ih: Tensor, bias: Tensor | None) -> Tensor:
@@ -273,7 +229,7 @@ class LSTMLayerFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    @_autocast_off
+    @autocast_off
     def forward(ctx, x, h_0, c_0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, batch_sizes):
         L, N = x.shape[0], x.shape[1]
         H = c_0.shape[1]
@@ -287,8 +243,8 @@ class LSTMLayerFunction(torch.autograd.Function):
             _lstm_recur_dense(gates, h, c, tc, m, h_0, c_0, w_hh, w_hr, reverse)
         else:
             _lstm_recur(gates, h, c, tc, m, h_0, c_0, w_hh, w_hr, reverse, batch_sizes)
-        h_n = _final(h, h_0, batch_sizes, reverse)
-        c_n = _final(c, c_0, batch_sizes, reverse)
+        h_n = final_states(h, h_0, batch_sizes, reverse)
+        c_n = final_states(c, c_0, batch_sizes, reverse)
         ctx.save_for_backward(
             x, h_0, c_0, w_ih, w_hh, b_ih, b_hh, w_hr, gates, h, c, tc, m
         )
@@ -296,27 +252,26 @@ class LSTMLayerFunction(torch.autograd.Function):
         return h, h_n, c_n
 
     @staticmethod
-    @_autocast_off
+    @autocast_off
     def backward(ctx, grad_output, grad_h_n, grad_c_n):
-        if torch.is_grad_enabled() or _is_batched(grad_output, grad_h_n, grad_c_n):
+        if replay_needed(grad_output, grad_h_n, grad_c_n):
             return _replay(_reference_lstm, ctx, (grad_output, grad_h_n, grad_c_n))
         x, h_0, c_0, w_ih, w_hh, _, _, w_hr, gates, h, c, tc, m = ctx.saved_tensors
         reverse, batch_sizes = ctx.reverse, ctx.batch_sizes
-        L = x.shape[0]
-        c_prev = _previous(c, c_0, L, batch_sizes, reverse)
+        c_prev = previous_states(c, c_0, batch_sizes, reverse)
         K, A = _lstm_coefficients(gates, c, tc, c_prev)
-        _zero_ended_rows(K, batch_sizes)
+        zero_ended_rows(K, batch_sizes)
         dh = grad_output.clone(memory_format=torch.contiguous_format)  # (L, N, P)
-        _zero_ended_rows(dh, batch_sizes)
+        zero_ended_rows(dh, batch_sizes)
         dc = torch.zeros_like(c)
-        direct_h = _add_final_grads(dh, grad_h_n, batch_sizes, reverse)
-        direct_c = _add_final_grads(dc, grad_c_n, batch_sizes, reverse)
+        direct_h = add_final_grads(dh, grad_h_n, batch_sizes, reverse)
+        direct_c = add_final_grads(dc, grad_c_n, batch_sizes, reverse)
         f = gates[..., c.shape[2] : 2 * c.shape[2]]
         if batch_sizes is None:
             dh_0, dc_0 = _lstm_deltas_dense(K, A, f, dh, dc, w_hh, w_hr, reverse)
         else:
             dh_0, dc_0 = _lstm_deltas(K, A, f, dh, dc, w_hh, w_hr, reverse, batch_sizes)
-        h_prev = _previous(h, h_0, L, batch_sizes, reverse)
+        h_prev = previous_states(h, h_0, batch_sizes, reverse)
         grads = _weight_grads(ctx.needs_input_grad, K, x, h_prev, w_ih, w_hh)
         grad_w_hr = None
         if w_hr is not None and ctx.needs_input_grad[7]:
@@ -324,8 +279,8 @@ class LSTMLayerFunction(torch.autograd.Function):
         grad_x, grad_w_ih, grad_w_hh, grad_b = grads
         return (
             grad_x,
-            dh_0 + direct_h,
-            dc_0 + direct_c,
+            dh_0 if direct_h is None else dh_0 + direct_h,
+            dc_0 if direct_c is None else dc_0 + direct_c,
             grad_w_ih,
             grad_w_hh,
             grad_b if ctx.needs_input_grad[5] else None,
@@ -473,7 +428,7 @@ class GRULayerFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    @_autocast_off
+    @autocast_off
     def forward(ctx, x, h_0, w_ih, w_hh, b_ih, b_hh, reverse, batch_sizes):
         L, N = x.shape[0], x.shape[1]
         H = h_0.shape[1]
@@ -485,39 +440,39 @@ class GRULayerFunction(torch.autograd.Function):
             _gru_recur_dense(gx, gh, h, h_0, w_hh, b_hh, reverse)
         else:
             _gru_recur(gx, gh, h, h_0, w_hh, b_hh, reverse, batch_sizes)
-        h_n = _final(h, h_0, batch_sizes, reverse)
+        h_n = final_states(h, h_0, batch_sizes, reverse)
         ctx.save_for_backward(x, h_0, w_ih, w_hh, b_ih, b_hh, gx, gh, h)
         ctx.reverse, ctx.batch_sizes, ctx.n_inputs = reverse, batch_sizes, 6
         return h, h_n
 
     @staticmethod
-    @_autocast_off
+    @autocast_off
     def backward(ctx, grad_output, grad_h_n):
-        if torch.is_grad_enabled() or _is_batched(grad_output, grad_h_n):
+        if replay_needed(grad_output, grad_h_n):
             return _replay(_reference_gru, ctx, (grad_output, grad_h_n))
         x, h_0, w_ih, w_hh, _, _, gx, gh, h = ctx.saved_tensors
         reverse, batch_sizes = ctx.reverse, ctx.batch_sizes
         H = h.shape[2]
-        h_prev = _previous(h, h_0, x.shape[0], batch_sizes, reverse)
+        h_prev = previous_states(h, h_0, batch_sizes, reverse)
         K_x, K_h = _gru_coefficients(gx, gh, h_prev)
-        _zero_ended_rows(K_h, batch_sizes)
+        zero_ended_rows(K_h, batch_sizes)
         dh = grad_output.clone(memory_format=torch.contiguous_format)  # (L, N, H)
-        _zero_ended_rows(dh, batch_sizes)
-        direct = _add_final_grads(dh, grad_h_n, batch_sizes, reverse)
+        zero_ended_rows(dh, batch_sizes)
+        direct = add_final_grads(dh, grad_h_n, batch_sizes, reverse)
         z = gx[..., H : 2 * H]
         if batch_sizes is None:
             dh_0 = _gru_deltas_dense(K_h, z, dh, w_hh, reverse)
         else:
             dh_0 = _gru_deltas(K_h, z, dh, w_hh, reverse, batch_sizes)
         d_in = K_x.view(*dh.shape[:2], 3, H).mul_(dh.unsqueeze(2)).view_as(K_x)
-        _zero_ended_rows(d_in, batch_sizes)
+        zero_ended_rows(d_in, batch_sizes)
         need = ctx.needs_input_grad
         grad_x, grad_w_ih, grad_w_hh, grad_b_ih = _weight_grads(
             need, d_in, x, h_prev, w_ih, w_hh, K_h
         )
         return (
             grad_x,
-            dh_0 + direct,
+            dh_0 if direct is None else dh_0 + direct,
             grad_w_ih,
             grad_w_hh,
             grad_b_ih if need[4] else None,
@@ -537,15 +492,6 @@ def _reference_gru(x, h_0, w_ih, w_hh, b_ih, b_hh, reverse, batch_sizes):
 # The layer functions
 
 
-def _under_autocast(x: Tensor, tensors: Sequence[Tensor | None]) -> list:
-    """The tensors cast to the autocast dtype when autocast is on (as bptt does)."""
-    device_type = x.device.type
-    if hasattr(torch, "get_autocast_dtype") and torch.is_autocast_enabled(device_type):
-        dtype = torch.get_autocast_dtype(device_type)
-        return [None if t is None else t.to(dtype) for t in tensors]
-    return list(tensors)
-
-
 def lstm_layer(
     x: Tensor,
     h_0: Tensor,
@@ -560,8 +506,8 @@ def lstm_layer(
 ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
     """One LSTM layer, backpropagated by hand: :func:`rnn_lib.gated_functional.lstm_layer`'s
     semantics (arguments, shapes, packed batches), another backward pass."""
-    batch_sizes = functional.sequence_batch_sizes(x.shape[0], x.shape[1], batch_sizes)
-    tensors = _under_autocast(x, (x, h_0, c_0, w_ih, w_hh, b_ih, b_hh, w_hr))
+    batch_sizes = sequence_batch_sizes(x.shape[0], x.shape[1], batch_sizes)
+    tensors = under_autocast(x, (x, h_0, c_0, w_ih, w_hh, b_ih, b_hh, w_hr))
     output, h_n, c_n = LSTMLayerFunction.apply(*tensors, reverse, batch_sizes)
     return output, (h_n, c_n)
 
@@ -578,6 +524,6 @@ def gru_layer(
 ) -> tuple[Tensor, Tensor]:
     """One GRU layer, backpropagated by hand: :func:`rnn_lib.gated_functional.gru_layer`'s
     semantics (arguments, shapes, packed batches), another backward pass."""
-    batch_sizes = functional.sequence_batch_sizes(x.shape[0], x.shape[1], batch_sizes)
-    tensors = _under_autocast(x, (x, h_0, w_ih, w_hh, b_ih, b_hh))
+    batch_sizes = sequence_batch_sizes(x.shape[0], x.shape[1], batch_sizes)
+    tensors = under_autocast(x, (x, h_0, w_ih, w_hh, b_ih, b_hh))
     return GRULayerFunction.apply(*tensors, reverse, batch_sizes)

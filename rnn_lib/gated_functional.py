@@ -41,7 +41,8 @@ from collections.abc import Sequence
 
 import torch
 
-from rnn_lib.functional import sequence_batch_sizes, unroll
+from rnn_lib.functional import unroll
+from rnn_lib.packing import sequence_batch_sizes
 
 # ---------------------------------------------------------------------------
 # One step

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnn_lib.functional import activation, check_batch_sizes, rnn_layer, rnn_step
+from rnn_lib.functional import activation, rnn_layer, rnn_step
+from rnn_lib.packing import check_batch_sizes
 
 DTYPE = torch.float64
 TOL = {"atol": 1e-10, "rtol": 1e-10}
