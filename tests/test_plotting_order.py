@@ -64,6 +64,26 @@ def test_model_comparison_draws_every_history_in_both_panels():
     )  # the first Okabe-Ito colour
 
 
+def test_model_comparison_draws_every_run_with_one_legend_entry():
+    runs = [HISTORIES["recurrent"], {**HISTORIES["recurrent"], "loss": [0.7, 0.4, 0.2]}]
+    fig = plot_model_comparison(
+        {"one step": HISTORIES["one step"], "recurrent": runs},
+        styles={"recurrent": {"color": "#0072B2"}},
+    )
+    loss_ax, accuracy_ax = fig.axes
+    lines = [
+        line
+        for line in loss_ax.get_lines()
+        if mcolors.to_hex(line.get_color()) == "#0072b2"
+    ]
+    assert [list(line.get_ydata()) for line in lines] == [
+        HISTORIES["recurrent"]["loss"],
+        [0.7, 0.4, 0.2],
+    ]
+    legend = [text.get_text() for text in accuracy_ax.get_legend().get_texts()]
+    assert legend == ["one step", "recurrent (2 runs)"]
+
+
 def test_model_comparison_without_chance_lines():
     fig = plot_model_comparison(HISTORIES)
     assert all(len(ax.get_lines()) == len(HISTORIES) for ax in fig.axes)
@@ -76,6 +96,10 @@ def test_model_comparison_validation():
         plot_model_comparison({})
     with pytest.raises(ValueError, match=r"history 'bad' lacks \['accuracy'\]"):
         plot_model_comparison({"bad": {"step": [0], "loss": [1.0]}})
+    with pytest.raises(
+        ValueError, match=r"histories\['none'\] must hold at least one item"
+    ):
+        plot_model_comparison({"none": []})
     with pytest.raises(TypeError, match="chance_loss must be a number, got str"):
         plot_model_comparison(HISTORIES, chance_loss="0.69")
 
@@ -94,7 +118,11 @@ def test_twin_differences_one_row_per_model_with_the_values_as_bars():
             patch.get_x() + patch.get_width() / 2 for patch in ax.patches
         ] == pytest.approx([1, 2, 3, 4])
         assert sorted(line.get_xdata()[0] for line in ax.get_lines()) == [2, 4]
-        assert ax.get_ylabel() == label
+        # each row names its model and has a y axis with ticks and a label
+        assert ax.get_title(loc="left") == label
+        assert ax.get_ylabel() == "distance"
+        assert ax.spines["left"].get_visible()
+        assert len(ax.get_yticks()) >= 2
     assert mcolors.to_hex(fig.axes[0].patches[0].get_facecolor()) == "#999999"
 
 

@@ -69,6 +69,66 @@ def test_h_n_marks_the_last_state_of_each_chain(num_layers, bidirectional):
     plt.close(fig)
 
 
+def texts_at(ax, y):
+    """The texts of the boxes in the row at height y."""
+    return [t.get_text() for t in ax.texts if abs(t.get_position()[1] - y) < 1e-9]
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_layers_are_numbered_from_0_like_h_0(bidirectional):
+    fig = plot_unrolled_rnn(3, num_layers=3, bidirectional=bidirectional)
+    ax = fig.axes[-1]
+    d = 2 if bidirectional else 1
+    for layer in range(3):
+        for direction in range(d):
+            index = layer * d + direction
+            row = texts_at(ax, (index + 1) * 1.1)
+            head = r"\overleftarrow{h}{}" if direction else "h"
+            # the chain of layer `layer` starts from h_0[layer * D + direction]
+            assert f"$h_0[{index}]$" in row
+            assert f"${head}^{{({layer})}}_{{1}}$" in row
+    plt.close(fig)
+
+
+def routed_lanes(ax):
+    """(column, lane x) of every arrow that runs up a lane beside the boxes."""
+    lanes = []
+    for patch in ax.patches:
+        if not isinstance(patch, FancyArrowPatch):
+            continue
+        # the path the arrow was drawn along, in data units (get_path() gives
+        # display units and the arrow head)
+        vertices = patch._path_original.vertices
+        if len(vertices) == 4:  # start, into the lane, up the lane, into the target
+            column = round(vertices[0][0] / 1.7)
+            lanes.append((column, round(vertices[1][0], 6)))
+    return lanes
+
+
+@pytest.mark.parametrize("num_layers", [1, 2, 3])
+@pytest.mark.parametrize("readout", [False, True])
+def test_arrows_that_skip_a_row_never_share_a_lane(num_layers, readout):
+    fig = plot_unrolled_rnn(
+        3, num_layers=num_layers, bidirectional=True, show_output=True, readout=readout
+    )
+    ax = fig.axes[-1]
+    lanes = routed_lanes(ax)
+    # layer 0's backward chain skips the forward one: at least one per column
+    assert len(lanes) >= 3
+    assert len(set(lanes)) == len(lanes), "two routed arrows run in one lane"
+    for column, x in lanes:
+        # every lane lies in the gap between this column's boxes and the next
+        assert column * 1.7 + 0.45 < x < (column + 1) * 1.7 - 0.45
+    plt.close(fig)
+
+
+def test_output_row_is_labelled_with_its_index():
+    fig = plot_unrolled_rnn(4, bidirectional=True, show_output=True)
+    ax = fig.axes[-1]
+    assert texts_at(ax, 3 * 1.1) == [f"output[{i}]" for i in range(4)]
+    plt.close(fig)
+
+
 def test_readout_and_folded_panels():
     fig = plot_unrolled_rnn(3, readout=True, folded=True)
     assert len(fig.axes) == 2
@@ -116,7 +176,11 @@ def test_packed_batch_matches_torch_layout():
     assert [cells[(4, j)] for j in range(3)] == ["9", "pad", "pad"]
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert [t for t in texts if t.startswith("batch_sizes")] == [
-        f"batch_sizes[{t}] = {n}" for t, n in enumerate([3, 3, 2, 1, 1])
+        f"batch_sizes[{i}] = {n}" for i, n in enumerate([3, 3, 2, 1, 1])
+    ]
+    # time steps are counted from 1, beside the 0-based index of batch_sizes
+    assert [t for t in texts if t.startswith("t = ")] == [
+        f"t = {t}" for t in range(1, 6)
     ]
     assert "sequence 2\nlength 3" in texts
     plt.close(fig)

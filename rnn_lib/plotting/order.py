@@ -17,12 +17,18 @@ from rnn_lib.plotting.style import COLOURS, UNNAMED, new_figure
 from rnn_lib.validation import check_int, check_nonempty, check_number
 
 
-def _check_histories(histories: dict) -> None:
+def _runs(histories: dict) -> dict:
+    """``{label: [history, ...]}``: one history per run (seed), each checked."""
     check_nonempty("histories", histories)
-    for label, history in histories.items():
-        missing = {"step", "loss", "accuracy"} - set(history)
-        if missing:
-            raise ValueError(f"history {label!r} lacks {sorted(missing)}")
+    runs = {}
+    for label, value in histories.items():
+        runs[label] = list(value) if isinstance(value, (list, tuple)) else [value]
+        check_nonempty(f"histories[{label!r}]", runs[label])
+        for history in runs[label]:
+            missing = {"step", "loss", "accuracy"} - set(history)
+            if missing:
+                raise ValueError(f"history {label!r} lacks {sorted(missing)}")
+    return runs
 
 
 def _chance_line(ax, chance: float) -> None:
@@ -52,7 +58,10 @@ def plot_model_comparison(
 
     Args:
         histories: ``{label: {"step": [...], "loss": [...], "accuracy": [...]}}``,
-            one entry per model, the three lists of equal length.
+            one entry per model, the three lists of equal length; or
+            ``{label: [history, ...]}``, one history per run (say, per seed),
+            drawn as thin lines of one style with one legend entry that
+            counts the runs.
         chance_loss: if given, a dashed line at the loss of guessing.
         chance_accuracy: if given, a dashed line at the accuracy of guessing.
         styles: an optional ``{label: {keyword: value}}`` of matplotlib line
@@ -64,18 +73,22 @@ def plot_model_comparison(
     Returns:
         the matplotlib ``Figure``.
     """
-    _check_histories(histories)
+    runs = _runs(histories)
     chances = {"loss": chance_loss, "accuracy": chance_accuracy}
     for name, chance in chances.items():
         if chance is not None:
             check_number(f"chance_{name}", chance)
     palette, styles = cycle(UNNAMED), styles or {}
     fig, (loss_ax, accuracy_ax) = new_figure(ncols=2, width=4.6, height=3.4)
-    for label, history in histories.items():
-        style = {"linewidth": 1.6} | styles.get(label, {})
+    for label, label_runs in runs.items():
+        several = len(label_runs) > 1
+        style = {"linewidth": 1.0 if several else 1.6} | styles.get(label, {})
         style.setdefault("color", next(palette))
-        loss_ax.plot(history["step"], history["loss"], label=label, **style)
-        accuracy_ax.plot(history["step"], history["accuracy"], label=label, **style)
+        legend = f"{label} ({len(label_runs)} runs)" if several else label
+        for run, history in enumerate(label_runs):
+            name = legend if run == 0 else "_" + legend  # one legend entry
+            loss_ax.plot(history["step"], history["loss"], label=name, **style)
+            accuracy_ax.plot(history["step"], history["accuracy"], label=name, **style)
     for ax, (name, chance) in zip((loss_ax, accuracy_ax), chances.items()):
         if chance is not None:
             _chance_line(ax, chance)
@@ -106,19 +119,22 @@ def plot_twin_differences(
     marker_steps: tuple[int, int],
     *,
     colours: dict | None = None,
+    ylabel: str = "distance",
 ):
     """Per step, how far apart two inputs leave each model's view: one row per model.
 
     Chapter 1 feeds a sequence and its twin (the same sequence with markers
     ``A`` and ``B`` swapped) to each model and plots, at every step, the
     distance between what the model holds for the two; where a bar is zero the
-    model cannot tell them apart.
+    model cannot tell them apart. Each row has its own y axis, with ticks, and
+    names its model in its top left corner.
 
     Args:
         differences: ``{label: values}``, each ``values`` of shape ``(L,)``: the
             distance at steps ``1 .. L``.
         marker_steps: the steps (counted from 1) where the two markers sit.
         colours: an optional ``{label: colour}``; the RNN's colour otherwise.
+        ylabel: the y axis label of every row.
 
     Returns:
         the matplotlib ``Figure``.
@@ -126,7 +142,7 @@ def plot_twin_differences(
     length = _check_differences(differences, marker_steps)
     colours = colours or {}
     fig, axes = new_figure(
-        nrows=len(differences), width=7.0, height=1.5, sharex=True, squeeze=False
+        nrows=len(differences), width=7.0, height=1.6, sharex=True, squeeze=False
     )
     steps = list(range(1, length + 1))
     for ax, (label, values) in zip(axes[:, 0], differences.items()):
@@ -134,10 +150,12 @@ def plot_twin_differences(
         ax.bar(steps, values, color=colours.get(label, COLOURS["rnn"]), width=0.7)
         for step in marker_steps:
             ax.axvline(step, color=COLOURS["bound"], linestyle=":", linewidth=0.8)
-        ax.set_ylabel(label, rotation=0, ha="right", va="center")
-        ax.set_ylim(0, max(values) * 1.15 or 1)
-        ax.set_yticks([])
-        ax.spines[["top", "right", "left"]].set_visible(False)
+        ax.set_title(label, loc="left", fontsize=9, pad=2)
+        ax.set_ylabel(ylabel, fontsize=8)
+        ax.set_ylim(0, max(values) * 1.25 or 1)
+        ax.locator_params(axis="y", nbins=3)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.spines[["top", "right"]].set_visible(False)
     axes[-1, 0].set_xticks(steps)
     axes[-1, 0].set_xlabel("step $t$ (dotted: the two markers)")
     return fig

@@ -39,8 +39,12 @@ ARROW_COLOURS = {
 # ---------------------------------------------------------------------------
 
 
-def _box(ax, x, y, text, face=COLOURS["paper"], h_n=None):
-    """A rounded box centred at (x, y); a state in ``h_n`` gets an orange edge and its index."""
+def _box(ax, x, y, text, face=COLOURS["paper"], h_n=None, code=False):
+    """A rounded box centred at (x, y); a state in ``h_n`` gets an orange edge and its index.
+
+    With ``code``, the text is a code expression (``output[0]``), set smaller
+    in a monospace font.
+    """
     edge = COLOURS["edge"] if h_n is None else COLOURS["torch"]
     ax.add_patch(
         FancyBboxPatch(
@@ -53,7 +57,8 @@ def _box(ax, x, y, text, face=COLOURS["paper"], h_n=None):
             linewidth=1.2 if h_n is None else 2.6,
         )
     )
-    ax.text(x, y, text, ha="center", va="center", fontsize=11)
+    font = {"fontsize": 8, "family": "monospace"} if code else {"fontsize": 11}
+    ax.text(x, y, text, ha="center", va="center", **font)
     if h_n is not None:
         corner = (x + BOX_W / 2 - 0.02, y + BOX_H / 2 - 0.02)
         ax.text(
@@ -93,30 +98,55 @@ def _arrow(ax, points, kind, label=None):
         )
 
 
-def _up(ax, x, y_from, y_to, kind, lane=None, label=None):
-    """An arrow up column x; with a lane, routed through the gap right of the column."""
-    if lane is None:
-        _arrow(ax, [(x, y_from + BOX_H / 2), (x, y_to - BOX_H / 2)], kind, label)
-        return
-    side = x + BOX_W / 2 + 0.1 + 0.1 * lane
-    points = [
-        (x + BOX_W / 2 - 0.06, y_from + BOX_H / 2),
-        (side, y_from + BOX_H / 2 + 0.12),
-        (side, y_to - BOX_H / 2 - 0.2),
-        (x + 0.15 * (lane + 1), y_to - BOX_H / 2),
-    ]
-    _arrow(ax, points, kind, label)
+def _up(ax, x, y_from, y_to, kind, label=None):
+    """A straight arrow up column x, from the box at y_from to the box at y_to."""
+    _arrow(ax, [(x, y_from + BOX_H / 2), (x, y_to - BOX_H / 2)], kind, label)
 
 
-def _feed(ax, x, sources, row, kind, label=None):
+class _Lanes:
+    """Where the arrows that skip a row run: each in a lane of its own.
+
+    An arrow from a row that is not the one just below its target leaves the
+    top of its source, runs up a vertical lane in the gap right of its column
+    and enters the bottom of its target. Every such arrow of a column gets its
+    own lane, so no two of them overlap; the points where they leave a box and
+    enter one are spread along the box's edge, right of the straight arrow.
+    """
+
+    def __init__(self, per_column: int):
+        gap = DX - BOX_W
+        self.step = min(0.15, 0.8 * gap / max(per_column, 1))
+        self.used = {}  # column -> lanes taken
+        self.leaving = {}  # (column, row) -> arrows that left this box
+        self.entering = {}  # (column, row) -> arrows that entered this box
+
+    @staticmethod
+    def _take(counts, key):
+        counts[key] = counts.get(key, 0) + 1
+        return counts[key] - 1
+
+    def route(self, ax, x, source, row, kind):
+        lane = self._take(self.used, x)
+        side = x + BOX_W / 2 + self.step * (lane + 1)
+        start = x + 0.14 + 0.1 * self._take(self.leaving, (x, source))
+        end = x + 0.14 + 0.1 * self._take(self.entering, (x, row))
+        bottom, top = source * DY + BOX_H / 2, row * DY - BOX_H / 2
+        points = [
+            (start, bottom),
+            (side, bottom + 0.18),
+            (side, top - 0.18),
+            (end, top),
+        ]
+        _arrow(ax, points, kind)
+
+
+def _feed(ax, x, sources, row, kind, lanes, label=None):
     """Arrows into ``row`` at column x from each source row: straight from the row below."""
-    lane = 0
     for source in sorted(sources, reverse=True):
         if source == row - 1:
             _up(ax, x, source * DY, row * DY, kind, label=label)
         else:
-            _up(ax, x, source * DY, row * DY, kind, lane, label)
-            lane += 1
+            lanes.route(ax, x, source, row, kind)
 
 
 # ---------------------------------------------------------------------------
@@ -131,10 +161,29 @@ def _layer_rows(layer, directions):
     return list(range(layer * directions + 1, (layer + 1) * directions + 1))
 
 
-def _chain(ax, xs, layer, backward, *, layers, directions):
+def _routed_per_column(num_layers, directions, top_rows):
+    """How many arrows of one column skip a row (each needs a lane).
+
+    ``top_rows`` counts the rows drawn above the layers (output, readout); the
+    first reads the top layer's rows, each other one the row just below it.
+    """
+    targets = [
+        (row, _layer_rows(layer - 1, directions))
+        for layer in range(num_layers)
+        for row in _layer_rows(layer, directions)
+    ]
+    if top_rows:
+        top = num_layers * directions + 1
+        targets.append((top, _layer_rows(num_layers - 1, directions)))
+    return sum(source != row - 1 for row, sources in targets for source in sources)
+
+
+def _chain(ax, xs, layer, backward, *, layers, directions, lanes):
     """One layer's states in one direction: ``h_0``, the states, W_hh and the inputs.
 
-    The chain's index in ``h_0`` and ``h_n`` is one less than its row. With one
+    The chain's index in ``h_0`` and ``h_n`` is one less than its row. Layers
+    are numbered from 0, as in torch's names (``weight_ih_l0``) and in ``h_0``:
+    with several layers, layer ℓ's states are written ``h^(ℓ)_t``. With one
     layer and one direction, ``h_0`` is written plain and the weights named.
     """
     index = layer * directions + int(backward)
@@ -144,8 +193,9 @@ def _chain(ax, xs, layer, backward, *, layers, directions):
     sign = -1 if backward else 1
     previous = xs[time[0]] - sign * DX
     _box(ax, previous, y, "$h_0$" if single else f"$h_0[{index}]$", COLOURS["given"])
-    head = r"\overleftarrow{h}" if backward else "h"
-    upper = f"^{{({layer + 1})}}" if layers > 1 else ""
+    # The {} after the accent keeps mathtext from setting the indices above it.
+    head = r"\overleftarrow{h}{}" if backward else "h"
+    upper = f"^{{({layer})}}" if layers > 1 else ""
     below = _layer_rows(layer - 1, directions)
     for t in time:
         h_n = index if t == time[-1] else None
@@ -154,14 +204,16 @@ def _chain(ax, xs, layer, backward, *, layers, directions):
         ends = [(previous + sign * BOX_W / 2, y), (xs[t] - sign * BOX_W / 2, y)]
         _arrow(ax, ends, "hh", "$W_{hh}$" if named else None)
         previous = xs[t]
-        _feed(ax, xs[t], below, row, "ih", "$W_{ih}$" if named else None)
+        _feed(ax, xs[t], below, row, "ih", lanes, "$W_{ih}$" if named else None)
 
 
-def _top_row(ax, xs, row, below, letter, face, kind, label=None):
-    """A row above the layers: ``o_t`` (a copy) or ``y_t`` (the readout)."""
+def _top_row(ax, xs, row, below, kind, lanes, *, output=False, label=None):
+    """A row above the layers: ``output[t - 1]`` (a copy) or ``y_t`` (the readout)."""
+    face = COLOURS["output"] if output else COLOURS["readout"]
     for t in range(1, len(xs)):
-        _box(ax, xs[t], row * DY, f"${letter}_{{{t}}}$", face=face)
-        _feed(ax, xs[t], below, row, kind, label if t == 1 else None)
+        text = f"output[{t - 1}]" if output else f"$y_{{{t}}}$"
+        _box(ax, xs[t], row * DY, text, face=face, code=output)
+        _feed(ax, xs[t], below, row, kind, lanes, label if t == 1 else None)
 
 
 def _folded(ax, readout, top):
@@ -213,14 +265,17 @@ def plot_unrolled_rnn(
     orange readout). The states that ``nn.RNN`` returns in ``h_n`` get a thick
     orange edge and their index in ``h_n``: a forward chain ends at the last
     step, a backward chain at the first. Time steps are numbered from 1 as in
-    the book's equations (``x_1`` is ``input[0]`` in code).
+    the book's equations (``x_1`` is ``input[0]`` in code); layers from 0, as
+    in torch's names and in ``h_0``'s index. An arrow that skips a row runs in
+    a lane of its own beside the boxes it passes.
 
     Args:
         steps: number of time steps L drawn, at least 1.
         num_layers: stacked layers, drawn bottom to top.
         bidirectional: also draw each layer's backward chain (right to left).
-        show_output: draw the top layer's output ``o_t`` (both directions
-            concatenated), which is what ``nn.RNN`` returns as ``output``.
+        show_output: draw the row ``nn.RNN`` returns as ``output``: at step t,
+            the box ``output[t - 1]``, the top layer's states at step t (both
+            directions concatenated).
         readout: draw the output layer ``y_t = W_hy h_t + b_y`` on top.
         folded: add a panel on the left with the folded (looped) network.
 
@@ -239,18 +294,28 @@ def plot_unrolled_rnn(
     xs = [DX * t for t in range(steps + 1)]  # xs[t] for t = 1..steps
     for t in range(1, steps + 1):
         _box(ax, xs[t], 0, f"$x_{{{t}}}$", face=COLOURS["given"])
+    routed = _routed_per_column(num_layers, directions, show_output + readout)
+    lanes = _Lanes(routed)
     for layer in range(num_layers):
         for backward in (False, True)[:directions]:
-            _chain(ax, xs, layer, backward, layers=num_layers, directions=directions)
+            _chain(
+                ax,
+                xs,
+                layer,
+                backward,
+                layers=num_layers,
+                directions=directions,
+                lanes=lanes,
+            )
     row = num_layers * directions  # the row drawn last
     below = _layer_rows(num_layers - 1, directions)  # the rows that feed the next
-    if show_output:  # o_t concatenates the top layer's directions: a copy, no weight
+    if show_output:  # output concatenates the top layer's directions: a copy
         row += 1
-        _top_row(ax, xs, row, below, "o", COLOURS["output"], "copy")
+        _top_row(ax, xs, row, below, "copy", lanes, output=True)
         below = [row]
     if readout:
         row += 1
-        _top_row(ax, xs, row, below, "y", COLOURS["readout"], "hy", "$W_{hy}$")
+        _top_row(ax, xs, row, below, "hy", lanes, label="$W_{hy}$")
     right = xs[steps] + (DX if bidirectional else 0) + 0.9
     canvas(ax, (xs[1] - DX - 0.6, right), (-0.45, row * DY + 0.6))
     if folded:
@@ -304,18 +369,18 @@ def _packed_cell(ax, x, t, label):
 
 
 def _packed_labels(ax, N, batch_sizes):
-    """Each row's time index on the left, ``batch_sizes[t]`` on the right, a key below."""
-    for t, size in enumerate(batch_sizes):
+    """Each row's step t on the left, ``batch_sizes[t - 1]`` on the right, a key below."""
+    for index, size in enumerate(batch_sizes):
         ax.text(
             (N - 1) * PACKED_GAP + 0.7,
-            t,
-            f"batch_sizes[{t}] = {size}",
+            index,
+            f"batch_sizes[{index}] = {size}",
             ha="left",
             va="center",
             fontsize=9,
             color=COLOURS["torch"],
         )
-        ax.text(-0.7, t, f"t = {t}", ha="right", va="center", fontsize=9)
+        ax.text(-0.7, index, f"t = {index + 1}", ha="right", va="center", fontsize=9)
     ax.text(
         (N - 1) * PACKED_GAP / 2,
         -1.35,
@@ -331,10 +396,11 @@ def plot_packed_batch(lengths):
     """Draw how ``pack_padded_sequence`` lays out a batch of sequences of different lengths.
 
     One column per sequence, in the order the packed batch uses (longest first,
-    as ``sorted_indices`` says), one row per time step. A real step shows its
-    row in ``PackedSequence.data``; padding is grey. On the right of each row,
-    ``batch_sizes[t]``: the number of sequences still running at step t. The
-    layout is computed by packing a tensor with torch itself, not re-derived.
+    as ``sorted_indices`` says), one row per time step t = 1, 2, ... as the
+    book counts them. A real step shows its row in ``PackedSequence.data``;
+    padding is grey. On the right of step t's row, ``batch_sizes[t - 1]``: the
+    number of sequences that reach step t. The layout is computed by packing a
+    tensor with torch itself, not re-derived.
 
     Args:
         lengths: the length of each sequence, in the batch's own order.
