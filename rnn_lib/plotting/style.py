@@ -4,7 +4,11 @@ Every figure of every chapter takes its colours from here, so a colour means
 the same thing throughout the book: blue is the plain RNN (and ``W_ih``),
 vermillion the LSTM, green the GRU, orange torch's own code (and the states
 ``nn.RNN`` returns in ``h_n``), grey a baseline, black a bound. The colours are
-Okabe and Ito's, safe for colour-blind readers.
+Okabe and Ito's, safe for colour-blind readers. Chinese characters (the Tang
+poems of chapter 7, the numerals of chapter 9) are drawn with a subset of Noto
+Sans CJK SC that ships in ``fonts/``, registered on import as the fallback
+after matplotlib's DejaVu Sans (mathtext does not fall back: keep ``$...$``
+and Chinese text in separate strings).
 
 Used by every figure module; read next: :mod:`rnn_lib.plotting.order`,
 chapter 1's figures.
@@ -12,7 +16,10 @@ chapter 1's figures.
 
 from __future__ import annotations
 
+from importlib import resources
+
 import matplotlib.pyplot as plt
+from matplotlib import font_manager
 
 # The palette: Okabe and Ito's colours, and the greys of the diagrams.
 BLACK = "#000000"
@@ -47,6 +54,26 @@ COLOURS = {
     "readout": "#fbeee6",
     "on_map": "white",  # a path drawn over a colour map
 }
+
+#: The font file that draws Chinese characters (see ``fonts/README.md``).
+CJK_FONT = (
+    resources.files("rnn_lib.plotting") / "fonts" / "NotoSansCJKsc-Regular-subset.otf"
+)
+
+
+def use_cjk_font() -> str:
+    """Register :data:`CJK_FONT` and make it the fallback font; return its family."""
+    with resources.as_file(CJK_FONT) as path:
+        font_manager.fontManager.addfont(str(path))
+        family = font_manager.FontProperties(fname=str(path)).get_name()
+    families = [f for f in plt.rcParams["font.family"] if f != family]
+    if families == ["sans-serif"]:  # matplotlib's default: name its first font
+        families = [plt.rcParams["font.sans-serif"][0]]
+    plt.rcParams["font.family"] = [*families, family]
+    return family
+
+
+CJK_FAMILY = use_cjk_font()
 
 #: The colour map for a surface, such as a loss over two weights.
 SURFACE_MAP = "viridis"
