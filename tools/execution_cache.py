@@ -9,7 +9,7 @@ included), the pinned environment (``requirements.txt``, ``pyproject.toml``)
 and the versions of Python and torch. Change any of them and the fingerprint,
 hence the folder, changes: nothing computed before the change is served.
 
-Used by ``_ext/execution_cache.py`` (the build) and ``conftest.py`` (pytest).
+Used by ``_ext/execute_once.py`` (the build) and ``conftest.py`` (pytest).
 """
 
 from __future__ import annotations
