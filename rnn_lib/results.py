@@ -49,6 +49,16 @@ def _commit() -> str:
     return commit + ("+changes" if dirty else "")  # fmt: skip
 
 
+#: The commit when the script started (its code), not when it finished.
+_STARTED_AT = None
+
+
+def started() -> None:
+    """Note the code version now; a script calls it before it measures."""
+    global _STARTED_AT
+    _STARTED_AT = _commit()
+
+
 def machine() -> str:
     """The machine in a few words: CPU model, cores, torch threads, GPU if any."""
     cpu = platform.processor() or platform.machine()
@@ -70,7 +80,7 @@ def save(name: str, data: dict, *, directory: Path = RESULTS) -> Path:
     record = {
         "provenance": {
             "command": " ".join(["python", *sys.argv]),
-            "commit": _commit(),
+            "commit": _STARTED_AT or _commit(),
             "machine": machine(),
             "torch": torch.__version__,
             "python": platform.python_version(),
