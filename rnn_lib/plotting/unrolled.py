@@ -61,15 +61,9 @@ def _box(ax, x, y, text, face=COLOURS["paper"], h_n=None, code=False):
     ax.text(x, y, text, ha="center", va="center", **font)
     if h_n is not None:
         corner = (x + BOX_W / 2 - 0.02, y + BOX_H / 2 - 0.02)
-        ax.text(
-            *corner,
-            str(h_n),
-            color=edge,
-            fontsize=7,
-            ha="right",
-            va="top",
-            fontweight="bold",
-        )
+        # Not bold: the CJK fallback font has no bold face, and matplotlib
+        # would warn about it in every chapter that draws this figure.
+        ax.text(*corner, str(h_n), color=edge, fontsize=8, ha="right", va="top")
 
 
 def _arrow(ax, points, kind, label=None):
