@@ -1,0 +1,650 @@
+r"""Sequence to sequence: an encoder, additive attention, a decoder, greedy and beam search.
+
+Chapter 9 (``book/09_sequence_to_sequence``) builds these, in the notation of
+the book: a source ``x_1 .. x_{L_x}``, a target ``u_1 .. u_{L_u}`` that ends
+with ``<eos>``, and ``u_0 = <bos>``.
+
+Encoder (Sutskever et al., 2014; Cho et al., 2014). An embedding and a
+bidirectional :class:`rnn_lib.GRU` read the packed batch of sources; the
+states ``h_j = [h->_j ; h<-_j]`` (one per source token, 2 H_out features) are
+the memory, and ``[h->_{L_x} ; h<-_1]``, each direction's final state, is the
+message. The decoder starts from ``s_0 = tanh(W_b message + b_b)``.
+
+Decoder without attention: the message is all it knows of the source::
+
+    s_t = GRU(E_u[u_{t-1}], s_{t-1}),          y_t = W_hy s_t + b_y
+
+Decoder with additive attention (Bahdanau et al., 2015): before each step it
+reads the memory again, weighting each source position by how well it
+matches the state so far::
+
+    beta_{t,j} = v_a^T tanh(W_a s_{t-1} + U_a h_j)     score of position j
+    alpha_{t,.} = softmax_j(beta_{t,.}), 0 on padding    weights, summing to 1
+    m_t = sum_j alpha_{t,j} h_j                        what it reads
+    s_t = GRU([E_u[u_{t-1}] ; m_t], s_{t-1}),      y_t = W_hy [s_t ; m_t] + b_y
+
+Both give ``p(u_t | u_{<t}, x) = softmax(y_t)``. Training feeds the true
+``u_{t-1}`` (teacher forcing) and minimises :func:`masked_cross_entropy`;
+decoding feeds the model's own choices, one token at a time, greedily
+(:func:`greedy_decode`) or keeping the ``B`` best prefixes (:func:`beam_search`,
+built on :func:`beam_step`).
+
+Shapes are time-major as in torch's recurrent layers: ``source (L_x, N)``,
+``memory (L_x, N, 2 H_out)``, ``mask (L_x, N)`` (True at real tokens),
+attention weights ``(L_x, N)`` per step. Without attention the decoder's
+inputs are all known under teacher forcing, so the whole target runs through
+one :class:`rnn_lib.GRU` call (with the backward pass of chapter 8); with
+attention, each input depends on the previous state, so the decoder steps
+with :func:`rnn_lib.gated.gru_step` on the same weights.
+
+Read next: :mod:`rnn_lib.plotting.seq2seq`, the figures chapter 9 draws
+from these models.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from rnn_lib import clipping
+from rnn_lib.gated import GRU, gru_step
+from rnn_lib.validation import (
+    check_bool,
+    check_int,
+    check_number,
+    check_shape,
+    check_tensor,
+)
+
+Tensor = torch.Tensor
+
+#: What a decoding step is: next tokens (R,) and states (R, H) -> the
+#: log-probabilities of the token after them (R, V) and the new states.
+Step = Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]
+
+# ---------------------------------------------------------------------------
+# Attention
+
+
+def source_mask(lengths: Tensor, length: int) -> Tensor:
+    """True at the real tokens of a padded batch: (L_x, N) from ``lengths`` (N,).
+
+    Args:
+        lengths: the number of tokens of each source, each between 1 and ``length``.
+        length: L_x, the padded length.
+    """
+    check_tensor("lengths", lengths)
+    if lengths.dim() != 1 or lengths.numel() == 0:
+        raise ValueError(f"expected lengths of shape (N,), got {tuple(lengths.shape)}")
+    if int(lengths.min()) < 1 or int(lengths.max()) > length:
+        raise ValueError(
+            f"expected lengths between 1 and {length}, got {lengths.tolist()}"
+        )
+    return torch.arange(length, device=lengths.device)[:, None] < lengths[None, :]
+
+
+def additive_attention(
+    query: Tensor,
+    memory: Tensor,
+    mask: Tensor,
+    w_query: Tensor,
+    w_key: Tensor,
+    v: Tensor,
+    keys: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """Additive attention (Bahdanau et al., 2015) over a padded memory.
+
+    ``beta_j = v^T tanh(W_a s + U_a h_j)`` scores each position j; the
+    weights are their softmax over the real positions (exactly 0 on padding);
+    the context is the weighted sum of the memory.
+
+    Args:
+        query: s, the decoder's state.
+        memory: h_1 .. h_{L_x}, the encoder's states, time-major.
+        mask: True at real positions; every column needs at least one.
+        w_query: W_a; w_key: U_a; v: v_a.
+        keys: ``memory @ w_key.T`` if already computed (it does not change
+            from one decoder step to the next), else None.
+
+    Inputs:
+        query: (N, H_q)
+        memory: (L_x, N, H_m)
+        mask: (L_x, N), bool
+        w_query: (H_a, H_q); w_key: (H_a, H_m); v: (H_a,)
+        keys: (L_x, N, H_a) or None
+
+    Outputs:
+        context: (N, H_m), ``sum_j alpha_j h_j``.
+        weights: (L_x, N), alpha; each column sums to 1.
+    """
+    if keys is None:
+        keys = memory @ w_key.T  # (L_x, N, H_a)
+    scores = torch.tanh(keys + query @ w_query.T) @ v  # (L_x, N)
+    scores = scores.masked_fill(~mask, -math.inf)
+    weights = torch.softmax(scores, dim=0)  # (L_x, N), over the source positions
+    context = (weights.unsqueeze(-1) * memory).sum(0)  # (N, H_m)
+    return context, weights
+
+
+class AdditiveAttention(nn.Module):
+    """:func:`additive_attention` with its weights as parameters.
+
+    Args:
+        query_size: H_q, the decoder state's size.
+        memory_size: H_m, the size of each encoder state.
+        attention_size: H_a, the size of the space where they are compared.
+
+    Attributes:
+        w_query: (H_a, H_q), W_a.
+        w_key: (H_a, H_m), U_a.
+        v: (H_a,), v_a.
+    """
+
+    def __init__(self, query_size: int, memory_size: int, attention_size: int):
+        super().__init__()
+        for name, size in (
+            ("query_size", query_size),
+            ("memory_size", memory_size),
+            ("attention_size", attention_size),
+        ):
+            check_int(name, size)
+        self.w_query = nn.Parameter(torch.empty(attention_size, query_size))
+        self.w_key = nn.Parameter(torch.empty(attention_size, memory_size))
+        self.v = nn.Parameter(torch.empty(attention_size))
+        for weight in (self.w_query, self.w_key):
+            nn.init.uniform_(
+                weight, -(weight.shape[1] ** -0.5), weight.shape[1] ** -0.5
+            )
+        nn.init.uniform_(self.v, -(attention_size**-0.5), attention_size**-0.5)
+
+    def keys(self, memory: Tensor) -> Tensor:
+        """``U_a h_j`` for every position, once per source: (L_x, N, H_a)."""
+        return memory @ self.w_key.T
+
+    def forward(
+        self, query: Tensor, memory: Tensor, mask: Tensor, keys: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """context (N, H_m) and weights (L_x, N); see :func:`additive_attention`."""
+        return additive_attention(
+            query, memory, mask, self.w_query, self.w_key, self.v, keys
+        )
+
+
+# ---------------------------------------------------------------------------
+# Encoder and decoder
+
+
+class Encoder(nn.Module):
+    """An embedding and a bidirectional :class:`rnn_lib.GRU` over a packed batch.
+
+    Args:
+        vocab_size: the number of source tokens (id 0 is padding).
+        embedding_dim: the size of each token's vector.
+        hidden_size: H_out of each direction.
+
+    Inputs: source, lengths
+        source: (L_x, N), token ids, padded after each source's end.
+        lengths: (N,), int64 on the CPU, each source's number of tokens.
+
+    Outputs: memory, message
+        memory: (L_x, N, 2 H_out), ``[h->_j ; h<-_j]`` for each position, zero
+            on padding.
+        message: (N, 2 H_out), ``[h->_{L_x} ; h<-_1]``: each direction's state
+            after reading the whole source (its own length, not the padding).
+    """
+
+    def __init__(self, vocab_size: int, embedding_dim: int, hidden_size: int):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
+        self.rnn = GRU(embedding_dim, hidden_size, bidirectional=True)
+
+    def forward(self, source: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        if source.dim() != 2:
+            raise ValueError(
+                f"expected source of shape (L_x, N), got {tuple(source.shape)}"
+            )
+        check_shape("lengths", lengths, (source.shape[1],))
+        x = self.embedding(source)  # (L_x, N, E)
+        packed = pack_padded_sequence(x, lengths.cpu(), enforce_sorted=False)
+        output, h_n = self.rnn(
+            packed
+        )  # packed (sum of lengths, 2 H_out); (2, N, H_out)
+        memory, _ = pad_packed_sequence(output, total_length=source.shape[0])
+        return memory, torch.cat([h_n[0], h_n[1]], dim=1)  # (L_x, N, 2 H), (N, 2 H)
+
+
+class Decoder(nn.Module):
+    """A GRU decoder, with additive attention over the memory or without it.
+
+    Args:
+        vocab_size: V, the number of target tokens.
+        embedding_dim: the size of each token's vector.
+        hidden_size: H_out, the decoder state's size.
+        memory_size: H_m, the size of each encoder state (2 H_out of the encoder).
+        attention_size: H_a, or None for a decoder without attention.
+
+    Attributes:
+        embedding: ``nn.Embedding(V, E)``, E_u.
+        rnn: :class:`rnn_lib.GRU` reading ``E_u[u_{t-1}]`` (and ``m_t`` with
+            attention).
+        attention: :class:`AdditiveAttention`, or None.
+        head: ``nn.Linear`` from ``s_t`` (and ``m_t``) to the V logits y_t.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embedding_dim: int,
+        hidden_size: int,
+        memory_size: int,
+        attention_size: int | None = None,
+    ):
+        super().__init__()
+        read = 0 if attention_size is None else memory_size  # features of m_t
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
+        self.rnn = GRU(embedding_dim + read, hidden_size)
+        self.attention = (
+            None
+            if attention_size is None
+            else AdditiveAttention(hidden_size, memory_size, attention_size)
+        )
+        self.head = nn.Linear(hidden_size + read, vocab_size)
+
+    def step(
+        self,
+        tokens: Tensor,
+        state: Tensor,
+        memory: Tensor,
+        mask: Tensor,
+        keys: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
+        """One decoder step from ``u_{t-1}`` and ``s_{t-1}``.
+
+        Inputs:
+            tokens: (N,), u_{t-1}
+            state: (N, H_out), s_{t-1}
+            memory: (L_x, N, H_m); mask: (L_x, N); keys: (L_x, N, H_a) or None
+
+        Outputs:
+            logits: (N, V), y_t
+            state: (N, H_out), s_t
+            weights: (L_x, N), alpha_t, or None without attention
+        """
+        x = self.embedding(tokens)  # (N, E)
+        context = weights = None
+        if self.attention is not None:
+            context, weights = self.attention(state, memory, mask, keys)  # (N, H_m)
+            x = torch.cat([x, context], dim=1)  # (N, E + H_m)
+        state = gru_step(x, state, *self.rnn.all_weights[0])  # (N, H_out)
+        readout = state if context is None else torch.cat([state, context], dim=1)
+        return self.head(readout), state, weights  # (N, V), (N, H_out)
+
+    def forward(
+        self, target_in: Tensor, state: Tensor, memory: Tensor, mask: Tensor
+    ) -> tuple[Tensor, Tensor | None]:
+        """Teacher forcing: the logits for every step of ``target_in``.
+
+        Inputs:
+            target_in: (L_u, N), ``u_0 .. u_{L_u - 1}`` (``<bos>`` first)
+            state: (N, H_out), s_0
+            memory: (L_x, N, H_m); mask: (L_x, N)
+
+        Outputs:
+            logits: (L_u, N, V)
+            weights: (L_u, L_x, N), alpha_t for every step, or None without attention
+        """
+        if self.attention is None:  # every input is known: one call for all steps
+            states, _ = self.rnn(self.embedding(target_in), state[None])  # (L_u, N, H)
+            return self.head(states), None  # (L_u, N, V)
+        keys = self.attention.keys(memory)  # (L_x, N, H_a), once for all steps
+        logits, weights = [], []
+        for tokens in target_in:
+            y, state, alpha = self.step(tokens, state, memory, mask, keys)
+            logits.append(y)
+            weights.append(alpha)
+        return torch.stack(logits), torch.stack(weights)  # (L_u, N, V), (L_u, L_x, N)
+
+
+class Seq2Seq(nn.Module):
+    """An :class:`Encoder`, a bridge to the decoder's first state, and a :class:`Decoder`.
+
+    Args:
+        source_vocab_size, target_vocab_size: the two vocabularies' sizes
+            (id 0 is padding in both).
+        embedding_dim: the size of every token's vector.
+        hidden_size: H_out, of each encoder direction and of the decoder.
+        attention: True for additive attention, False for the message alone.
+        attention_size: H_a (default H_out).
+
+    Inputs: source, lengths, target_in
+        source: (L_x, N); lengths: (N,) on the CPU; target_in: (L_u, N).
+
+    Outputs: logits, weights
+        logits: (L_u, N, V), teacher-forced.
+        weights: (L_u, L_x, N), or None without attention.
+
+    Attributes:
+        encoder, decoder: the two halves.
+        bridge: ``nn.Linear(2 H_out, H_out)``: ``s_0 = tanh(W_b message + b_b)``.
+    """
+
+    def __init__(
+        self,
+        source_vocab_size: int,
+        target_vocab_size: int,
+        embedding_dim: int = 32,
+        hidden_size: int = 64,
+        attention: bool = True,
+        attention_size: int | None = None,
+    ):
+        super().__init__()
+        check_int("source_vocab_size", source_vocab_size)
+        check_int("target_vocab_size", target_vocab_size)
+        check_int("embedding_dim", embedding_dim)
+        check_int("hidden_size", hidden_size)
+        check_bool("attention", attention)
+        if attention_size is not None:
+            check_int("attention_size", attention_size)
+        H = hidden_size
+        self.encoder = Encoder(source_vocab_size, embedding_dim, H)
+        self.bridge = nn.Linear(2 * H, H)
+        size = (attention_size or H) if attention else None
+        self.decoder = Decoder(target_vocab_size, embedding_dim, H, 2 * H, size)
+
+    def encode(self, source: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """memory (L_x, N, 2 H_out), mask (L_x, N) and the first state s_0 (N, H_out)."""
+        memory, message = self.encoder(source, lengths)
+        mask = source_mask(lengths.to(source.device), source.shape[0])  # (L_x, N)
+        return memory, mask, torch.tanh(self.bridge(message))  # s_0: (N, H_out)
+
+    def forward(self, source: Tensor, lengths: Tensor, target_in: Tensor):
+        memory, mask, state = self.encode(source, lengths)
+        return self.decoder(target_in, state, memory, mask)
+
+    def decoding_step(
+        self, source: Tensor, lengths: Tensor, beam_size: int = 1
+    ) -> tuple[Step, Tensor]:
+        """The decoder as a :data:`Step` for :func:`greedy_decode` and :func:`beam_search`.
+
+        Each source is read once; its memory is repeated for its
+        ``beam_size`` rows (rows ``n * B .. n * B + B - 1`` belong to source n).
+
+        Returns:
+            step: tokens (N B,) and states (N B, H_out) -> log-probabilities
+                (N B, V) and new states.
+            state: (N B, H_out), s_0 of every row.
+        """
+        check_int("beam_size", beam_size)
+        memory, mask, state = self.encode(source, lengths)
+        memory = memory.repeat_interleave(beam_size, dim=1)  # (L_x, N B, 2 H)
+        mask = mask.repeat_interleave(beam_size, dim=1)  # (L_x, N B)
+        attention = self.decoder.attention
+        keys = None if attention is None else attention.keys(memory)
+
+        def step(tokens: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
+            logits, state, _ = self.decoder.step(tokens, state, memory, mask, keys)
+            return logits.log_softmax(-1), state  # (N B, V), (N B, H_out)
+
+        return step, state.repeat_interleave(beam_size, dim=0)
+
+
+def masked_cross_entropy(logits: Tensor, targets: Tensor, pad: int = 0) -> Tensor:
+    """The mean cross-entropy over the real tokens of a padded batch (nats per token).
+
+    Inputs:
+        logits: (L_u, N, V)
+        targets: (L_u, N), token ids; ``pad`` marks the padding, which counts
+            for nothing, neither in the sum nor in the number of tokens.
+
+    Outputs:
+        loss: a scalar.
+    """
+    return F.cross_entropy(
+        logits.flatten(0, 1), targets.flatten(), ignore_index=pad, reduction="mean"
+    )
+
+
+# ---------------------------------------------------------------------------
+# Decoding
+
+
+def _check_decoding(batch_size: int, max_length: int, bos: int, eos: int) -> None:
+    check_int("batch_size", batch_size)
+    check_int("max_length", max_length)
+    check_int("bos", bos, minimum=0)
+    check_int("eos", eos, minimum=0)
+
+
+@torch.no_grad()
+def greedy_decode(
+    step: Step,
+    state: Tensor,
+    batch_size: int,
+    bos: int,
+    eos: int,
+    max_length: int,
+    pad: int = 0,
+) -> tuple[Tensor, Tensor]:
+    """Feed back the likeliest token at every step, until ``<eos>`` or ``max_length``.
+
+    Args:
+        step, state: a :data:`Step` and the first states, one row per sequence.
+        batch_size: N.
+        bos, eos, pad: the ids of ``<bos>``, ``<eos>`` and padding.
+        max_length: the most tokens to write, ``<eos>`` included.
+
+    Outputs:
+        tokens: (L, N), each row's tokens up to and with its ``<eos>``, then
+            ``pad``; L <= ``max_length`` is the longest.
+        log_prob: (N,), ``log p(tokens | x)``, the sum over the tokens written.
+    """
+    _check_decoding(batch_size, max_length, bos, eos)
+    tokens = torch.full((batch_size,), bos, dtype=torch.long, device=state.device)
+    done = torch.zeros(batch_size, dtype=torch.bool, device=state.device)
+    log_prob = torch.zeros(batch_size, dtype=torch.float64, device=state.device)
+    written = []
+    for _ in range(max_length):
+        log_probs, state = step(tokens, state)  # (N, V)
+        best, tokens = log_probs.max(dim=-1)  # (N,), (N,)
+        log_prob += torch.where(done, 0.0, best.double())
+        written.append(torch.where(done, pad, tokens))
+        done |= tokens == eos
+        if done.all():
+            break
+    return torch.stack(written), log_prob  # (L, N), (N,)
+
+
+def beam_step(
+    scores: Tensor, log_probs: Tensor, finished: Tensor, eos: int
+) -> tuple[Tensor, Tensor, Tensor]:
+    """One step of beam search: the B best extensions of B hypotheses, per sequence.
+
+    Each live hypothesis b, with log-probability ``scores[n, b]``, can be
+    extended by any token v, which gives ``scores[n, b] + log_probs[n, b, v]``;
+    an ended one (``finished[n, b]``) is kept as it is, once, as the
+    extension by ``eos`` at its own score. The B best of these B V
+    candidates, over the whole beam, are the new hypotheses.
+
+    Inputs:
+        scores: (N, B), each hypothesis's log-probability so far (-inf for an
+            empty slot, such as B - 1 of the slots at the first step).
+        log_probs: (N, B, V), the log-probabilities of the next token.
+        finished: (N, B), bool, True for hypotheses that have written ``eos``.
+        eos: the id of ``<eos>``.
+
+    Outputs:
+        scores: (N, B), the new log-probabilities, best first.
+        beams: (N, B), which hypothesis each one extends.
+        tokens: (N, B), the token it adds.
+    """
+    N, B, V = log_probs.shape
+    candidates = scores.unsqueeze(-1) + log_probs  # (N, B, V)
+    ended = torch.full_like(candidates, -math.inf)
+    ended[..., eos] = scores  # an ended hypothesis stays as it is, once
+    candidates = torch.where(finished.unsqueeze(-1), ended, candidates)
+    scores, index = candidates.view(N, B * V).topk(B, dim=1)  # (N, B), over the beam
+    return scores, index // V, index % V
+
+
+@dataclasses.dataclass
+class Beams:
+    """What :func:`beam_search` found: B hypotheses per sequence, best first.
+
+    Attributes:
+        tokens: (L, N, B), each hypothesis up to and with its ``<eos>``, then pad.
+        log_prob: (N, B), ``log p(tokens | x)``.
+        lengths: (N, B), the tokens written, ``<eos>`` included.
+        score: (N, B), ``log_prob / lengths ** length_penalty``, by which they
+            are sorted.
+    """
+
+    tokens: Tensor
+    log_prob: Tensor
+    lengths: Tensor
+    score: Tensor
+
+    @property
+    def best(self) -> Tensor:
+        """(L, N): the best hypothesis of each sequence."""
+        return self.tokens[:, :, 0]
+
+
+@torch.no_grad()
+def beam_search(
+    step: Step,
+    state: Tensor,
+    batch_size: int,
+    beam_size: int,
+    bos: int,
+    eos: int,
+    max_length: int,
+    length_penalty: float = 1.0,
+    pad: int = 0,
+) -> Beams:
+    """Keep the B likeliest prefixes at every step (:func:`beam_step`) until all end.
+
+    Hypotheses compete on their log-probability while they grow; an ended one
+    keeps its slot and its score. The search stops when every hypothesis has
+    ended, or after ``max_length`` tokens. The finished hypotheses are then
+    ranked by their log-probability divided by ``length ** length_penalty``:
+    with 0 the likeliest sequence wins, which favours short ones (every token
+    costs probability); with 1 the best mean log-probability per token wins.
+
+    Args:
+        step, state: a :data:`Step` and the first states, B rows per sequence
+            (``Seq2Seq.decoding_step(..., beam_size=B)`` makes both).
+        batch_size: N.
+        beam_size: B; ``B = 1`` is :func:`greedy_decode`.
+        bos, eos, pad: the ids of ``<bos>``, ``<eos>`` and padding.
+        max_length: the most tokens to write, ``<eos>`` included.
+        length_penalty: the exponent of the length in the final ranking, >= 0.
+
+    Returns:
+        :class:`Beams`.
+    """
+    _check_decoding(batch_size, max_length, bos, eos)
+    check_int("beam_size", beam_size)
+    check_number("length_penalty", length_penalty, minimum=0)
+    N, B, device = batch_size, beam_size, state.device
+    if state.shape[0] != N * B:
+        raise ValueError(
+            f"expected state with N * B = {N * B} rows, got {state.shape[0]}"
+        )
+    scores = torch.full((N, B), -math.inf, dtype=torch.float64, device=device)
+    scores[:, 0] = 0.0  # one hypothesis, <bos>, to start from
+    finished = torch.zeros(N, B, dtype=torch.bool, device=device)
+    lengths = torch.zeros(N, B, dtype=torch.long, device=device)
+    tokens = torch.full((N * B,), bos, dtype=torch.long, device=device)
+    offsets = torch.arange(N, device=device)[:, None] * B  # (N, 1): row of beam 0
+    written, parents = [], []
+    for _ in range(max_length):
+        log_probs, state = step(tokens, state)  # (N B, V)
+        new_scores, beams, new_tokens = beam_step(
+            scores, log_probs.view(N, B, -1).double(), finished, eos
+        )  # each (N, B)
+        was_finished = finished.gather(1, beams)  # (N, B)
+        lengths = lengths.gather(1, beams) + (~was_finished).long()
+        finished = was_finished | (new_tokens == eos)
+        written.append(torch.where(was_finished, pad, new_tokens))
+        parents.append(beams)
+        scores = new_scores
+        rows = (offsets + beams).flatten()  # (N B,): the row each extends
+        state, tokens = state.index_select(0, rows), new_tokens.flatten()
+        if finished.all():
+            break
+    # Follow each hypothesis back through its parents.
+    out = torch.empty(len(written), N, B, dtype=torch.long, device=device)
+    slot = torch.arange(B, device=device).expand(N, B)  # (N, B)
+    for t in range(len(written) - 1, -1, -1):
+        out[t] = written[t].gather(1, slot)
+        slot = parents[t].gather(1, slot)
+    score = scores / lengths.clamp(min=1).double() ** length_penalty  # (N, B)
+    score, order = score.sort(dim=1, descending=True)
+    return Beams(
+        out.gather(2, order.expand(len(written), N, B)),
+        scores.gather(1, order),
+        lengths.gather(1, order),
+        score,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Training and measuring
+
+
+def exact_match(predicted: Tensor, target: Tensor, pad: int = 0) -> Tensor:
+    """Whether each predicted sequence equals its target, token for token: (N,) bool.
+
+    Inputs:
+        predicted: (L_p, N) and target: (L_u, N), each padded with ``pad``
+            after its ``<eos>``; the shorter is padded to the longer's length.
+    """
+    L = max(predicted.shape[0], target.shape[0])
+    a = F.pad(predicted, (0, 0, 0, L - predicted.shape[0]), value=pad)  # (L, N)
+    b = F.pad(target, (0, 0, 0, L - target.shape[0]), value=pad)  # (L, N)
+    return (a == b).all(dim=0)
+
+
+def fit(
+    model: Seq2Seq,
+    batches: Callable[[int], Sequence[Tensor]],
+    steps: int,
+    lr: float = 3e-3,
+    clip: float = 1.0,
+) -> list[float]:
+    """Train with teacher forcing, Adam and gradient-norm clipping.
+
+    Args:
+        model: the model, on the device of the batches.
+        batches: ``batches(i)`` gives step i's ``(source, lengths, target_in,
+            target_out)``.
+        steps: the number of updates.
+        lr: Adam's learning rate.
+        clip: the largest global gradient norm.
+
+    Returns:
+        the training loss of every step.
+    """
+    check_int("steps", steps)
+    check_number("lr", lr, positive=True)
+    check_number("clip", clip, positive=True)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    losses = []
+    for i in range(steps):
+        source, lengths, target_in, target_out = batches(i)
+        logits, _ = model(source, lengths, target_in)  # (L_u, N, V)
+        loss = masked_cross_entropy(logits, target_out)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        clipping.clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+        losses.append(loss.item())
+    model.eval()
+    return losses
