@@ -205,6 +205,7 @@ LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 URL = re.compile(r"<?https?://[^\s>)]+>?")
 LABEL = re.compile(r"^\s*\([^)\s]+\)=\s*$", re.MULTILINE)
 COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+MYST_COMMENT = re.compile(r"^\s*%.*$", re.MULTILINE)  # a MyST comment line
 
 # A decimal, or a number with thousands separators.
 NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+)")
@@ -304,7 +305,7 @@ def directives(text: str) -> list[dict]:
 
 def prose(text: str) -> str:
     """The text a reader reads as words: math, code, roles and options removed."""
-    text = COMMENT.sub(" ", text)
+    text = MYST_COMMENT.sub(" ", COMMENT.sub(" ", text))
     kept, stack = [], []
     for line in text.splitlines():
         match = FENCE.match(line)
