@@ -25,7 +25,7 @@ import torch
 import rnn_lib
 from rnn_lib import memory, results
 from rnn_lib.data.text import Vocabulary, load_corpus, split
-from rnn_lib.models import CharRNN
+from rnn_lib.models import CharRNN, unigram_cross_entropy
 from rnn_lib.train import train
 
 KINDS = {"RNN": rnn_lib.RNN, "LSTM": rnn_lib.LSTM, "GRU": rnn_lib.GRU}
@@ -91,10 +91,12 @@ def lm() -> dict:
             runs[cell].append(run)
             print(cell, seed, run["val_loss"][-1], math.exp(run["val_loss"][-1]),
                   f"{run['seconds']:.0f} s", flush=True)  # fmt: skip
-    return {"config": LM, "runs": runs}
+    unigram = unigram_cross_entropy(train_ids, val_ids, len(vocab))
+    return {"config": LM, "runs": runs, "unigram": unigram}
 
 
 def main() -> None:
+    torch.set_num_threads(1)  # small models: one thread is fastest, and steady
     results.started()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
