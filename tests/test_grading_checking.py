@@ -11,11 +11,12 @@ from functools import partial
 import pytest
 import torch
 
-from rnn_lib.grading.cases import Case
+from rnn_lib.grading.cases import Cases
 from rnn_lib.grading.checking import Check, CheckFailed, Mistake, Output
 
-CASES = [Case({"N": 1}, {"x": torch.ones(1, 3, dtype=torch.float64)}),
-         Case({"N": 2}, {"x": torch.arange(6.0, dtype=torch.float64).view(2, 3)})]  # fmt: skip
+INPUTS = {1: torch.ones(1, 3, dtype=torch.float64),
+          2: torch.arange(6.0, dtype=torch.float64).view(2, 3)}  # fmt: skip
+CASES = Cases(lambda sizes, g: {"x": INPUTS[sizes["N"]]}, ({"N": 1}, {"N": 2}), seed=0)
 OUT = [Output("y", "(N, 3)", ("batch row", "unit"))]
 
 
@@ -24,9 +25,7 @@ def double(x):
 
 
 def verify(name, student, reference, cases, outputs, **kwargs) -> None:
-    Check("9.9", name, reference, lambda: cases, tuple(outputs), **kwargs).verify(
-        student
-    )
+    Check("9.9", name, reference, cases, tuple(outputs), **kwargs).verify(student)
 
 
 def feedback(student, outputs=OUT, **kwargs) -> str:
@@ -41,7 +40,7 @@ def test_a_correct_answer_passes_silently(capsys):
 
 
 def test_a_check_prints_one_line_when_it_passes_and_nothing_when_it_fails(capsys):
-    check = Check("9.9", "double", double, lambda: CASES, tuple(OUT))
+    check = Check("9.9", "double", double, CASES, tuple(OUT))
     check(lambda x: x + x)
     assert capsys.readouterr().out == "double: all checks passed\n"
     with pytest.raises(CheckFailed):

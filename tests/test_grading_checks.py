@@ -6,6 +6,7 @@ every check passes its own reference with one stable line; the references
 that are not torch itself agree with torch.
 """
 
+import dataclasses
 import importlib
 
 import nbformat
@@ -54,7 +55,8 @@ def test_every_check_prints_one_line_when_it_passes(capsys):
     for public, check in CHECKS.items():
         if public == "check_char_model":  # it trains a model: the slow test below
             continue
-        check(check.reference)
+        # the references may make the calls the exercises forbid the students
+        dataclasses.replace(check, forbidden=())(check.reference)
         assert capsys.readouterr().out == f"{check.name}: all checks passed\n"
 
 

@@ -1,11 +1,13 @@
 """rnn_lib.grading.grade: a batch of crafted submissions gives the expected CSV.
 
 The batch holds a correct submission, a partly correct one (it prints
-megabytes, and has a syntax error in the other exercise), one whose grader cells were deleted or edited
-to `pass` and which carries stale "passed" outputs, one that loops forever,
-one that ignores the interrupt and loops forever, one that hogs memory, one
-that kills its kernel, a file that is not JSON and a notebook of no exercise.
-Limits are small so that the whole batch runs in well under a minute or two.
+megabytes, and has a syntax error in the other exercise), one whose grader
+cells were deleted or edited to `pass` and which carries stale "passed"
+outputs, one that loops forever, one that ignores the interrupt and loops
+forever, one that hogs memory, one that kills its kernel, a file that is not
+JSON, an empty notebook and another exercise's notebook. Limits are small so
+that the whole batch runs in well under a minute or two. The attacks on the
+grader itself are in tests/test_grading_attacks.py.
 """
 
 import csv
@@ -18,9 +20,10 @@ from test_grading_release import ROOT, SOLUTIONS
 
 from rnn_lib.grading.__main__ import main
 from rnn_lib.grading.execute import TRUNCATED, run_isolated
-from rnn_lib.grading.grade import grade, grade_one
+from rnn_lib.grading.grade import Settings, grade, grade_one
 from rnn_lib.grading.notebooks import GRADER_TAG, notebook_regions
 from rnn_lib.grading.release import student_versions
+from rnn_lib.grading.reports import write_csv
 
 NAME = "03_rnn_step"
 STUDENT = ROOT / "exercises" / f"{NAME}.ipynb"
@@ -68,7 +71,9 @@ def _submissions(folder):
     write("hog.ipynb", _with_bodies(rnn_step=hog, rnn_layer=good["rnn_layer"]))
     write("crash.ipynb", _with_bodies(rnn_step="    import os\n    os._exit(1)"))
     (folder / "broken.ipynb").write_text('{"cells": [', encoding="utf-8")
-    nbformat.write(nbformat.v4.new_notebook(), folder / "unrelated.ipynb")
+    nbformat.write(nbformat.v4.new_notebook(), folder / "empty.ipynb")
+    other = SOLUTIONS / "04_rnn_shapes.ipynb"
+    (folder / "other_exercise.ipynb").write_bytes(other.read_bytes())
 
 
 # submission: (status, 3.1 points, 3.2 points, total, words the feedback must hold)
@@ -80,7 +85,7 @@ EXPECTED = {
         "0",
         "0",
         "0",
-        ["3.1 rnn_step: CheckFailed: rnn_step is not written yet"],
+        ["3.1 rnn_step: rnn_step is not written yet"],
     ),
     "loops.ipynb": ("timeout", "0", "0", "0", ["3.1 rnn_step: timed out"]),
     "stubborn.ipynb": ("timeout", "0", "0", "0", ["3.1 rnn_step: timed out"]),
@@ -93,26 +98,27 @@ EXPECTED = {
         ["3.1 rnn_step: did not run to its end", "kernel died"],
     ),
     "broken.ipynb": ("invalid", "", "", "0", ["not a notebook"]),
-    "unrelated.ipynb": ("invalid", "", "", "0", ["not one of the exercises"]),
+    "empty.ipynb": ("ok", "0", "0", "0", ["no solution found for rnn_step"]),
+    "other_exercise.ipynb": (
+        "invalid",
+        "",
+        "",
+        "0",
+        ["not exercise 03_rnn_step", "belong to exercise 04_rnn_shapes"],
+    ),
 }
+
+FAST = Settings(cell_timeout=5, timeout=30, memory_mb=3072)
 
 
 @pytest.mark.slow
 def test_grade_writes_the_expected_csv(tmp_path):
-    folder = tmp_path / "submissions"
+    folder = tmp_path / NAME  # the folder says which exercise they answer
     folder.mkdir()
     _submissions(folder)
     out = tmp_path / "grades.csv"
     paths = [folder / name for name in EXPECTED]
-    grade(
-        paths,
-        SOLUTIONS,
-        out,
-        cell_timeout=5,
-        timeout=30,
-        memory_mb=3072,
-        log=lambda _: None,
-    )
+    write_csv(grade(paths, SOLUTIONS, settings=FAST, jobs=2, log=lambda _: None), out)
     with open(out, newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     assert list(rows[0]) == [
@@ -153,10 +159,10 @@ def test_the_grade_command_takes_folders_and_writes_the_csv(
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "a.ipynb").write_text("not json", encoding="utf-8")
-    nbformat.write(nbformat.v4.new_notebook(), folder / "b.ipynb")
+    (folder / "b.ipynb").write_bytes((SOLUTIONS / "04_rnn_shapes.ipynb").read_bytes())
     out = tmp_path / "grades.csv"
     monkeypatch.chdir(tmp_path)  # no exercises/solutions here: the installed ones
-    assert main(["grade", str(folder), "--out", str(out)]) == 0
+    assert main(["grade", str(folder), "--out", str(out), "--exercise", NAME]) == 0
     with open(out, newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     assert [(r["submission"], r["status"]) for r in rows] == [
@@ -183,7 +189,7 @@ def test_the_grade_command_takes_folders_and_writes_the_csv(
 def test_malformed_notebooks_are_invalid_not_fatal(tmp_path, text):
     path = tmp_path / f"{NAME}.ipynb"
     path.write_text(text, encoding="utf-8")
-    result = grade_one(path, student_versions(SOLUTIONS), 5, 30, 3072)
+    result = grade_one(path, NAME, student_versions(SOLUTIONS), FAST)
     assert (result.status, result.total) == ("invalid", 0)
     assert result.feedback.startswith("not a notebook")
 
@@ -191,7 +197,7 @@ def test_malformed_notebooks_are_invalid_not_fatal(tmp_path, text):
 def test_binary_garbage_is_invalid(tmp_path):
     path = tmp_path / f"{NAME}.ipynb"
     path.write_bytes(bytes(range(256)))
-    assert grade_one(path, student_versions(SOLUTIONS), 5, 30, 3072).status == "invalid"
+    assert grade_one(path, NAME, student_versions(SOLUTIONS), FAST).status == "invalid"
 
 
 @pytest.mark.parametrize(
@@ -204,6 +210,9 @@ def test_binary_garbage_is_invalid(tmp_path):
             ["--solutions", "nowhere"],
             "no solution notebooks (NN_name.ipynb) in nowhere",
         ),
+        (["--jobs", "0"], "jobs must be >= 1, got 0"),
+        (["--exercise", "3.1"], "--exercise must be one of 03_rnn_step, "),
+        ([], "say which exercise x.ipynb answers: --exercise NAME, or put"),
     ],
 )
 def test_the_grade_command_refuses_bad_options_clearly(
@@ -217,13 +226,24 @@ def test_the_grade_command_refuses_bad_options_clearly(
     assert not (tmp_path / "grades.csv").exists()
 
 
+def test_gradescope_takes_one_submission(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit):
+        main(["grade", "x.ipynb", "y.ipynb", "--out", "g.csv", "--exercise", NAME,
+              "--gradescope", "r.json"])  # fmt: skip
+    assert "--gradescope writes one submission's results.json, got 2" in (
+        capsys.readouterr().err
+    )
+
+
 @pytest.mark.slow
 def test_an_installed_grader_grades_from_any_folder(tmp_path):
     # what an instructor runs: the command line, in a folder of their own
     submission = tmp_path / "08_lstm_cell.ipynb"
     submission.write_bytes((SOLUTIONS / "08_lstm_cell.ipynb").read_bytes())
     subprocess.run(
-        [sys.executable, "-m", "rnn_lib.grading", "grade", submission.name, "--out", "g.csv"],
+        [sys.executable, "-m", "rnn_lib.grading", "grade", submission.name, "--out", "g.csv",
+         "--exercise", "08_lstm_cell"],
         cwd=tmp_path, check=True, capture_output=True, timeout=300,
     )  # fmt: skip
     with open(tmp_path / "g.csv", newline="", encoding="utf-8") as file:

@@ -207,10 +207,10 @@ def test_fill_puts_only_the_regions_into_the_pristine_notebook():
         ids=["a"],
     )
     submission = _notebook("print('tampered')\n" + SOURCE, ids=["a"])
-    filled, missing = fill_notebook(pristine, notebook_regions(submission))
+    filled, missing, notes = fill_notebook(pristine, notebook_regions(submission))
     assert filled.cells[0].source == SOURCE
-    assert missing == []
-    empty, missing = fill_notebook(pristine, [])
+    assert (missing, notes) == ([], [])
+    empty, missing, _ = fill_notebook(pristine, [])
     assert empty.cells[0].source == pristine.cells[0].source
     assert missing == ["f", "g"]
 

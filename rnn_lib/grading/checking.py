@@ -3,13 +3,32 @@
 Built for the exercises that follow the chapters (the book's Exercises part).
 Each check is a :class:`Check`: what the grader knows about one graded
 function, as data (its cases, its reference, its outputs, its known mistakes,
-a hint). Calling it runs the student's function and the reference on the same
-cases (float64 inputs, several shapes, edge cases such as length 1 and batch
-1), and on the first difference raises :class:`CheckFailed` with feedback
-that names the output, the position (time step, batch row, unit) and the size
-of the error. Then it runs each known mistake on the same cases: when the
-student's answers equal one mistake's answers on every case, the feedback
-names that mistake and how to fix it.
+the calls its exercise rules out, a hint). Its work comes in two parts that
+can run in two processes:
+
+- :meth:`Check.answers` runs the student's function on the cases (in the
+  student's process) and keeps the outcomes as plain data
+  (:mod:`rnn_lib.grading.plain`): values, exceptions, inputs changed in place,
+  forbidden calls seen (:mod:`rnn_lib.grading.recording`);
+- :meth:`Check.judge` (in the grader's process, for the batch grade) runs the
+  reference on the same cases and decides. An output must have the declared
+  kind (exactly a ``torch.Tensor`` of the reference's dtype, a Python float,
+  ...) and shape, and lie within the tolerance that float64 rounding of the
+  reference justifies on that case (:mod:`rnn_lib.grading.rounding`); where
+  the exercise's text allows two ways (torch's clipping or the exact one),
+  either reference passes. On the first difference the feedback names the
+  output, the position (time step, batch row, unit) and the size of the
+  error; then it names the known mistake whose answers the student's equal
+  on every case, or else shrinks the failing case
+  (:mod:`rnn_lib.grading.shrinking`). A forbidden call gives zero with a
+  message that names it. When a function this one calls (``rnn_step`` for
+  ``rnn_layer``) fails its own check, the feedback says to fix that first.
+
+A notebook's grader cell calls the check, ``check_rnn_step(rnn_step)``: both
+parts run there, on the notebook's own cases, and the check prints one line
+or raises :class:`CheckFailed`. The student's code runs in that same process
+and could change the check, so only the batch grader, which judges in its own
+process, is proof against tampering (:mod:`rnn_lib.grading.grade`).
 
 The inputs and how a function is run on them are in
 :mod:`rnn_lib.grading.cases`; the checks themselves are in
@@ -21,21 +40,43 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import zlib
 from collections.abc import Sequence
 from typing import Any, Callable
 
 import torch
 
-from rnn_lib.grading.cases import Case, Outcome, call_with_clones
+from rnn_lib.grading import shrinking
+from rnn_lib.grading.cases import (
+    Case,
+    Cases,
+    Outcome,
+    as_plain,
+    call_with_clones,
+)
+from rnn_lib.grading.plain import Opaque
+from rnn_lib.grading.recording import Forbidden, Recorder
+from rnn_lib.grading.rounding import tolerances
 
-# float64 answers written another way (a loop instead of a matmul) agree to
-# about 1e-15; a real mistake is off by far more than these.
+# Whether two answers are "the same" when naming a known mistake: a student's
+# mistake and the catalog's, written differently, agree to far better than this.
 ATOL = 1e-7
 RTOL = 1e-6
 
 # What an index along each dimension of a state, or of a sequence of them, means.
 STATE = ("batch row", "unit")
 SEQUENCE = ("time step t=", "batch row", "unit")
+
+# What an output may be (Output.kind) and how the feedback says it.
+KINDS = {
+    "tensor": "a tensor",
+    "detached tensor": "a tensor",
+    "float": "a Python float",
+    "number": "a 0-dim tensor or a Python float",
+    "int": "a Python int",
+    "shape": "a tuple of ints",
+    "floats": "a list of Python floats",
+}
 
 
 class CheckFailed(AssertionError):
@@ -59,11 +100,17 @@ class Output:
         shape: the shape in the book's letters, e.g. ``'(L, N, H_out)'``.
         dims: what an index along each dimension means, e.g.
             ``('time step t', 'batch row', 'unit')``.
+        kind: what it must be, one of :data:`KINDS`: ``'tensor'`` is exactly
+            a ``torch.Tensor`` with the reference's dtype, on the CPU like the
+            inputs; ``'detached tensor'`` also holds no graph.
+        note: said when it is of the wrong kind, e.g. why a tensor is needed.
     """
 
     name: str
     shape: str = ""
     dims: tuple[str, ...] = ()
+    kind: str = "tensor"
+    note: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,51 +132,58 @@ class Mistake:
     function: Callable
 
 
+def _number(value: Any) -> float | None:
+    """A Python number or a one-entry tensor as a float; None for anything else."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return float(value.detach().reshape(()))
+    if type(value) in (int, float):
+        return float(value)
+    return None
+
+
 def _same(a: Any, b: Any) -> bool:
-    """Whether two answers agree (tensors within tolerance, the rest exactly)."""
-    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
-        if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)):
-            try:
-                return math.isclose(float(a), float(b), rel_tol=RTOL, abs_tol=ATOL)
-            except (TypeError, ValueError, RuntimeError):
-                return False
+    """Whether two answers agree loosely (for naming a known mistake)."""
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
         if a.shape != b.shape:
             return False
         try:
             return torch.allclose(
-                a.double(), b.double(), rtol=RTOL, atol=ATOL, equal_nan=True
+                a.detach().double(), b.detach().double(), RTOL, ATOL, equal_nan=True
             )
         except RuntimeError:
             return False
+    x, y = _number(a), _number(b)
+    if x is not None and y is not None:
+        return math.isclose(x, y, rel_tol=RTOL, abs_tol=ATOL) or x == y
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(p, q) for p, q in zip(a, b))
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, float) or isinstance(b, float):
-        try:
-            return math.isclose(float(a), float(b), rel_tol=RTOL, abs_tol=ATOL)
-        except (TypeError, ValueError):
-            return False
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return False
     return a == b
 
 
 def _same_outcome(a: Outcome, b: Outcome) -> bool:
     if a.error is not None or b.error is not None:
-        return type(a.error) is type(b.error)
+        return (a.error and a.error.type_name) == (b.error and b.error.type_name)
     return a.modified == b.modified and _same(a.value, b.value)
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, digits: int = 6) -> str:
     if isinstance(value, torch.Tensor) and value.numel() == 1:
-        value = value.item()
+        value = value.detach().reshape(()).item()
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return f"{value:.{digits}g}"
     if isinstance(value, torch.Size):
         return str(tuple(value))
     return repr(value)
 
 
-def _type_name(value: Any) -> str:
+def type_phrase(value: Any) -> str:
+    """How the feedback names what a value is: ``a tensor of shape (2, 3)``."""
+    if isinstance(value, Opaque):
+        return value.what
     if isinstance(value, torch.Tensor):
         return f"a tensor of shape {tuple(value.shape)}"
     return f"a {type(value).__name__}"
@@ -158,65 +212,142 @@ def _split(value: Any, outputs: Sequence[Output], name: str) -> tuple[list | Non
             return None, f"{name} returned a dict without {missing}; expected ({names})"
         return [value[output.name] for output in outputs], ""
     if not isinstance(value, (tuple, list)):
-        return (
-            None,
-            f"{name} should return a tuple ({names}), but returned {_type_name(value)}",
+        return None, (
+            f"{name} should return a tuple ({names}), but returned {type_phrase(value)}"
         )
     if len(value) != len(outputs):
         return None, (
-            f"{name} should return {len(outputs)} values ({names}), but returned {len(value)}"
+            f"{name} should return {len(outputs)} values ({names}), but returned "
+            f"{len(value)}"
         )
     return list(value), ""
 
 
-def _compare(got: Any, expected: Any, output: Output, case: Case, name: str) -> str:
+def _kind_problem(got: Any, output: Output, label: str) -> str:
+    """A sentence saying that ``got`` is not of the output's kind, or ''."""
+    kind = output.kind
+    if kind in ("tensor", "detached tensor"):
+        ok = type(got) is torch.Tensor
+    elif kind == "float":
+        ok = type(got) in (float, int)
+    elif kind == "number":
+        ok = type(got) in (float, int) or (type(got) is torch.Tensor and got.dim() == 0)
+    elif kind == "int":
+        ok = type(got) is int
+    elif kind == "floats":
+        ok = isinstance(got, (list, tuple)) and all(
+            type(x) in (float, int) for x in got
+        )
+    else:  # a shape
+        ok = isinstance(got, (tuple, list)) and all(type(n) is int for n in got)
+    if ok:
+        return ""
+    note = f": {output.note}" if output.note else ""
+    return f"{label} should be {KINDS[kind]}, but is {type_phrase(got)}{note}"
+
+
+def _compare(
+    got: Any, expected: Any, tolerance: Any, output: Output, case: Case, name: str
+) -> str:
     """A sentence naming how ``got`` differs from ``expected``, or ''."""
     label = f"{name}'s {output.name}" if output.name != name else name
-    if isinstance(expected, torch.Tensor) and expected.dim() == 0:
-        if isinstance(got, (int, float)) and not isinstance(got, bool):
-            got = torch.tensor(float(got), dtype=expected.dtype)
-    if isinstance(expected, torch.Tensor):
-        if not isinstance(got, torch.Tensor):
-            return f"{label} should be a tensor, but is {_type_name(got)}"
-        if got.shape != expected.shape:
-            wanted = f"{output.shape} = " if output.shape else ""
-            return (
-                f"{label} has shape {tuple(got.shape)}, expected {wanted}"
-                f"{tuple(expected.shape)} (for {case.describe()})"
-            )
-        if got.dtype != expected.dtype:
-            return (
-                f"{label} has dtype {got.dtype}, expected {expected.dtype} like the "
-                "inputs: create new tensors with dtype=x.dtype (or torch.zeros_like)"
-            )
-        if got.requires_grad and not expected.requires_grad:
-            got = got.detach()
-        got = got.to(expected.device)
-        if torch.allclose(got, expected, rtol=RTOL, atol=ATOL, equal_nan=False):
+    if expected is None:  # e.g. the .grad of a parameter the loss does not use
+        return (
+            "" if got is None else f"{label} should be None, but is {type_phrase(got)}"
+        )
+    problem = _kind_problem(got, output, label)
+    if problem:
+        return problem
+    if isinstance(got, torch.Tensor) and isinstance(expected, torch.Tensor):
+        return _compare_tensors(got, expected, tolerance, output, case, label)
+    if output.kind == "floats":
+        return _compare_floats(got, expected, tolerance, output, case, label)
+    x, y = _number(got), _number(expected)
+    if x is not None and y is not None and isinstance(tolerance, float):
+        if abs(x - y) <= tolerance:
             return ""
+    elif got == expected or (
+        isinstance(got, (tuple, list)) and tuple(got) == tuple(expected)
+    ):
+        return ""
+    return (
+        f"{label} is wrong: expected {_fmt(expected)}, got {_fmt(got)} "
+        f"(for {case.describe()})"
+    )
+
+
+def _compare_floats(got, expected, tolerance, output: Output, case: Case, label) -> str:
+    if len(got) != len(expected):
+        return f"{label} has {len(got)} entries, expected {len(expected)}"
+    for i, (x, y, tol) in enumerate(zip(got, expected, tolerance)):
+        if not abs(x - y) <= tol:
+            return (
+                f"{label} is wrong{_where((i,), output)}: expected {_fmt(y, 10)}, "
+                f"got {_fmt(float(x), 10)} (for {case.describe()})"
+            )
+    return ""
+
+
+def _compare_tensors(
+    got, expected, tolerance, output: Output, case: Case, label
+) -> str:
+    if got.shape != expected.shape:
+        wanted = f"{output.shape} = " if output.shape else ""
+        return (
+            f"{label} has shape {tuple(got.shape)}, expected {wanted}"
+            f"{tuple(expected.shape)} (for {case.describe()})"
+        )
+    if got.dtype != expected.dtype:
+        return (
+            f"{label} has dtype {got.dtype}, expected {expected.dtype} like the "
+            "inputs: create new tensors with dtype=x.dtype (or torch.zeros_like)"
+        )
+    if output.kind == "detached tensor" and got.requires_grad:
+        return (
+            f"{label} still requires grad (it holds the graph that made it): return "
+            "it detached, .detach(), so that gradients stop there"
+        )
+    got, expected = got.detach(), expected.detach()
+    if not expected.is_floating_point() or tolerance is None:
+        error = (got != expected).to(torch.float64)
+    else:
         error = (got - expected).abs()
         error = torch.where(torch.isnan(error), torch.full_like(error, math.inf), error)
-        flat = int(torch.argmax(error))
-        index = tuple(
-            int(i) for i in torch.unravel_index(torch.tensor(flat), expected.shape)
-        )
-        return (
-            f"{label} differs from the reference{_where(index, output)}: "
-            f"expected {_fmt(expected[index])}, got {_fmt(got[index])} "
-            f"(largest error {_fmt(error.max())}, for {case.describe()})"
-        )
-    if _same(got, expected):
+        error = torch.where(error <= tolerance, torch.zeros_like(error), error)
+    if not bool(error.any()):
         return ""
-    return f"{label} is wrong: expected {_fmt(expected)}, got {_fmt(got)} (for {case.describe()})"
+    flat = int(torch.argmax(error))
+    index = tuple(
+        int(i) for i in torch.unravel_index(torch.tensor(flat), expected.shape)
+    )
+    size = (got - expected).abs().max() if expected.is_floating_point() else None
+    largest = f"largest error {_fmt(size)}, " if size is not None else ""
+    # enough digits that the two numbers shown differ
+    scale = float(expected.abs().max()) if expected.is_floating_point() else 0.0
+    relative = float(size) / scale if size is not None and scale > 0 else 1.0
+    relative = relative if math.isfinite(relative) else 1.0
+    digits = max(6, min(17, 2 - math.floor(math.log10(max(relative, 1e-17)))))
+    return (
+        f"{label} differs from the reference{_where(index, output)}: "
+        f"expected {_fmt(expected[index], digits)}, got {_fmt(got[index], digits)} "
+        f"({largest}for {case.describe()})"
+    )
 
 
 def describe_difference(
-    name: str, got: Outcome, expected: Outcome, outputs: Sequence[Output], case: Case
+    name: str,
+    got: Outcome,
+    expected: Outcome,
+    tolerance: Any,
+    outputs: Sequence[Output],
+    case: Case,
 ) -> str:
     """A sentence saying how the student's outcome on a case falls short, or ''."""
     if got.error is not None:
         error = got.error
-        return f"{name} raised {type(error).__name__}: {error} (for {case.describe()})"
+        return (
+            f"{name} raised {error.type_name}: {error.message} (for {case.describe()})"
+        )
     if got.modified:
         names = ", ".join(got.modified)
         return (
@@ -227,19 +358,47 @@ def describe_difference(
     if problem:
         return problem
     expected_parts, _ = _split(expected.value, outputs, name)
-    for part, wanted, output in zip(parts, expected_parts, outputs):
-        problem = _compare(part, wanted, output, case, name)
+    tolerance_parts = (
+        [tolerance] if len(outputs) == 1 else list(tolerance or [None] * len(outputs))
+    )
+    for part, wanted, tol, output in zip(
+        parts, expected_parts, tolerance_parts, outputs
+    ):
+        problem = _compare(part, wanted, tol, output, case, name)
         if problem:
             return problem
     return ""
 
 
-def not_written(name: str, error: NotImplementedError) -> str:
+def not_written(name: str, message: str) -> str:
     """The feedback for a stub that still raises NotImplementedError."""
     return (
-        f"{name} is not written yet ({error}): replace the raise between "
+        f"{name} is not written yet ({message}): replace the raise between "
         "### BEGIN SOLUTION and ### END SOLUTION with your code."
     )
+
+
+@dataclasses.dataclass
+class Answers:
+    """What a student's function did: on the cases, on the probes, and the functions it uses.
+
+    Attributes:
+        cases: one outcome per case.
+        probes: returns one outcome per probe (computed when first needed
+            in a notebook; read from the answers file in the batch grader).
+        uses: returns the outcomes of a function this one calls, on the
+            cases of that function's check, by the function's name (None
+            when the notebook does not define it).
+    """
+
+    cases: list[Outcome]
+    probes: Callable[[], list[Outcome]]
+    uses: Callable[[str], list[Outcome] | None]
+
+
+# (check label, seed, what) -> expected outcomes and tolerances; the batch
+# grader judges many submissions on the same cases.
+_REFERENCES: dict[tuple, list] = {}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -248,17 +407,14 @@ class Check:
 
     A grader cell calls it, ``check_rnn_step(rnn_step)``: it prints one
     stable line when the function is right and raises :class:`CheckFailed`
-    with feedback when it is not. The work comes in two parts that can run
-    apart: :meth:`answers` runs the student's function on the cases, and
-    :meth:`judge` (the reference, the comparison, the known mistakes) decides.
+    with feedback when it is not. See the module docstring for its two parts.
 
     Attributes:
         exercise: the exercise's number, e.g. ``'3.1'``.
         name: the graded function, e.g. ``'rnn_step'``. The check is called
             ``check_<name>``, and its grader cell's label is ``'3.1 rnn_step'``.
         reference: the course's function, or torch's, with the same signature.
-        cases: makes the inputs to try, in order (edge cases first); seeded,
-            so each call makes the same ones.
+        cases: makes the inputs to try and the probes to shrink on.
         outputs: what the function returns, one :class:`Output` per value.
         mistakes: known wrong answers; the feedback names the one whose
             answers the student's equal on every case.
@@ -266,22 +422,39 @@ class Check:
         call: how to run a function on a case (default: on fresh clones of
             the case's arguments).
         points: what the check is worth; its grader cell's metadata says the same.
+        function: the name of the student's function the grader cell passes
+            (default: ``name``).
+        alternatives: other references for what the exercise's text equally
+            allows (exact clipping beside torch's); an answer that agrees
+            with any one of them passes.
+        forbidden: the calls the exercise's text rules out.
+        uses: the checks of functions this one calls (``rnn_layer`` calls
+            ``rnn_step``); when one of those fails, the feedback says so.
     """
 
     exercise: str
     name: str
     reference: Callable
-    cases: Callable[[], Sequence[Case]]
+    cases: Cases
     outputs: tuple[Output, ...]
     mistakes: tuple[Mistake, ...] = ()
     hint: str = ""
     call: Callable[[Callable, Case], Outcome] = call_with_clones
     points: float = 1
+    function: str = ""
+    alternatives: tuple[Callable, ...] = ()
+    forbidden: tuple[Forbidden, ...] = ()
+    uses: tuple[Check, ...] = ()
 
     @property
     def label(self) -> str:
         """How the grader cell's metadata and the CSV name it: ``'3.1 rnn_step'``."""
         return f"{self.exercise} {self.name}"
+
+    @property
+    def argument(self) -> str:
+        """The name of the student's function that the grader cell passes."""
+        return self.function or self.name
 
     @property
     def passed(self) -> str:
@@ -291,50 +464,173 @@ class Check:
     def __repr__(self) -> str:
         return f"<check {self.label}>"
 
+    def seed(self, run_seed: int | None) -> int | None:
+        """The seed of this check's cases in a batch graded with ``run_seed``."""
+        if run_seed is None:
+            return None
+        return (run_seed * 1_000_003 + zlib.crc32(self.label.encode())) % 2**62
+
     def __call__(self, student: Callable) -> None:
         """Print :attr:`passed` if ``student`` is right, else raise :class:`CheckFailed`."""
         __tracebackhide__ = True  # pytest and IPython show the feedback, not this frame
         self.verify(student)
         print(self.passed)
 
-    def verify(self, student: Callable) -> None:
+    def verify(self, student: Callable, run_seed: int | None = None) -> None:
         """Raise :class:`CheckFailed` unless ``student`` agrees with the reference."""
         __tracebackhide__ = True
-        cases = self.cases()
-        feedback = self.judge(cases, self.answers(student, cases))
+        feedback = self.judge(self.live_answers(student, run_seed), run_seed)
         if feedback:
             raise CheckFailed(feedback)
 
-    def answers(self, student: Callable, cases: Sequence[Case]) -> list[Outcome]:
-        """What the student's function does on each case."""
+    # -- the part that runs the student's function (in the student's process)
+
+    def run(self, student: Callable, cases: Sequence[Case]) -> list[Outcome]:
+        """The student's outcomes on ``cases``, as plain data, forbidden calls recorded."""
         if not callable(student):
             raise CheckFailed(
-                f"{self.name} should be a function, but is {_type_name(student)}"
+                f"{self.name} should be a function, but is {type_phrase(student)}"
             )
-        return [self.call(student, case) for case in cases]
+        outcomes = []
+        for case in cases:
+            recorder = Recorder(self.forbidden)
+            outcome = self.call(recorder.wrap(student), case)
+            outcome.forbidden = tuple(recorder.seen)
+            outcomes.append(as_plain(outcome))
+        return outcomes
 
-    def judge(self, cases: Sequence[Case], answers: Sequence[Outcome]) -> str:
-        """The feedback on the student's answers to ``cases``; '' when they are right."""
-        problem = ""
-        for case, got in zip(cases, answers):
-            if isinstance(got.error, NotImplementedError):
-                return not_written(self.name, got.error)
-            expected = self.call(self.reference, case)
-            if expected.error is not None:  # the reference never fails on a case
-                raise expected.error
-            problem = describe_difference(self.name, got, expected, self.outputs, case)
-            if problem:
-                break
+    @staticmethod
+    def used_function(student: Callable, name: str) -> Callable | None:
+        """The function ``name`` as ``student`` would call it (from its module or notebook)."""
+        namespace = getattr(student, "__globals__", {})
+        used = namespace.get(name) if isinstance(namespace, dict) else None
+        return used if callable(used) else None
+
+    def live_answers(self, student: Callable, run_seed: int | None = None) -> Answers:
+        """The student's answers, each part computed when first needed.
+
+        Args:
+            run_seed: the batch's seed (:meth:`seed`); None for the notebook's cases.
+        """
+        cases = self.run(student, self.cases(self.seed(run_seed)))
+        computed: dict = {}
+
+        def probes() -> list[Outcome]:
+            if "probes" not in computed:
+                computed["probes"] = self.run(
+                    student, self.cases.probes(self.seed(run_seed))
+                )
+            return computed["probes"]
+
+        def uses(name: str) -> list[Outcome] | None:
+            check = next(c for c in self.uses if c.argument == name)
+            used = self.used_function(student, name)
+            if used is None:
+                return None
+            return check.run(used, check.cases(check.seed(run_seed)))
+
+        return Answers(cases, probes, uses)
+
+    # -- the part that decides (in the grader's process, for the batch grade)
+
+    def _expected(self, cases: Sequence[Case], key: tuple) -> list:
+        """For each case, each reference's outcome and its tolerances (cached)."""
+        if key not in _REFERENCES:
+            expected = []
+            for index, case in enumerate(cases):
+                per_reference = []
+                for reference in (self.reference, *self.alternatives):
+                    outcome = self.call(reference, case)
+                    if outcome.error is not None:  # the reference never fails on a case
+                        raise RuntimeError(
+                            f"{self.label}'s reference raised {outcome.error} on "
+                            f"{case.describe()}"
+                        )
+                    tolerance = tolerances(
+                        lambda reference=reference, case=case: (
+                            self.call(reference, case).value
+                        ),
+                        outcome.value,
+                        seed=index,
+                    )
+                    per_reference.append((as_plain(outcome), tolerance))
+                expected.append(per_reference)
+            _REFERENCES[key] = expected
+        return _REFERENCES[key]
+
+    def problem(self, case: Case, got: Outcome, expected: list) -> str:
+        """'' if ``got`` agrees with any reference on ``case``, else how it differs from the first."""
+        problems = [
+            describe_difference(self.name, got, outcome, tolerance, self.outputs, case)
+            for outcome, tolerance in expected
+        ]
+        return "" if "" in problems else problems[0]
+
+    def problems(self, cases: Sequence[Case], got: Sequence[Outcome], key) -> list[str]:
+        """How the answers fall short on each case ('' where right)."""
+        expected = self._expected(cases, key)
+        return [self.problem(c, o, e) for c, o, e in zip(cases, got, expected)]
+
+    def judge(self, answers: Answers, run_seed: int | None = None) -> str:
+        """The feedback on the student's answers; '' when they are right."""
+        seed = self.seed(run_seed)
+        cases = self.cases(seed)
+        if len(answers.cases) != len(cases):
+            return f"{self.name}: the answers do not match the cases"
+        for got in answers.cases:
+            if got.error is not None and got.error.not_implemented:
+                return not_written(self.name, got.error.message)
+        seen = sorted({name for got in answers.cases for name in got.forbidden})
+        if seen:
+            return (
+                f"{self.argument} calls {' and '.join(seen)}, which exercise "
+                f"{self.exercise} rules out: write that part yourself (this check "
+                "gives no points while the call is there)."
+            )
+        problems = self.problems(cases, answers.cases, (self.label, seed, "cases"))
+        problem = next((p for p in problems if p), "")
         if not problem:
             return ""
-        known = self.known_mistake(cases, answers)
-        return "\n".join(line for line in (problem + ".", known or self.hint) if line)
+        lines = [problem + "."]
+        failing = self._failing_uses(answers, run_seed)
+        known = "" if failing else self.known_mistake(cases, answers.cases)
+        if failing or known:
+            lines.append(failing or known)
+        else:
+            lines += [self._shrunk(answers, seed), self.hint]
+        return "\n".join(line for line in lines if line)
+
+    def _failing_uses(self, answers: Answers, run_seed: int | None) -> str:
+        for check in self.uses:
+            outcomes = answers.uses(check.argument)
+            if outcomes is None:
+                continue
+            seed = check.seed(run_seed)
+            cases = check.cases(seed)
+            key = (check.label, seed, "cases")
+            if len(outcomes) == len(cases) and any(
+                check.problems(cases, outcomes, key)
+            ):
+                return (
+                    f"Your {check.argument} fails check {check.label} too, and "
+                    f"{self.argument} calls it: fix {check.argument} first (the "
+                    "difference above may come from there)."
+                )
+        return ""
+
+    def _shrunk(self, answers: Answers, seed: int | None) -> str:
+        probes = self.cases.probes(seed)
+        got = answers.probes()
+        if not probes or len(got) != len(probes):
+            return ""
+        problems = self.problems(probes, got, (self.label, seed, "probes"))
+        return shrinking.explain(self.cases.dims, probes, problems)
 
     def known_mistake(self, cases: Sequence[Case], answers: Sequence[Outcome]) -> str:
         """The sentence naming the known mistake the answers equal, or ''."""
         for known in self.mistakes:
             if all(
-                _same_outcome(self.call(known.function, case), got)
+                _same_outcome(as_plain(self.call(known.function, case)), got)
                 for case, got in zip(cases, answers)
             ):
                 return (

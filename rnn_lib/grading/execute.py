@@ -1,14 +1,22 @@
-"""Run one notebook in a fresh kernel, in a child process with limits.
+"""Run one notebook in a fresh kernel, sandboxed, with limits.
 
 Used by ``grade`` (the Exercises part of the book). :func:`run_isolated`
-starts ``python -m rnn_lib.grading.execute IN OUT`` in a new session with a
-memory limit (``RLIMIT_DATA``) and a CPU-time limit (``RLIMIT_CPU``),
-both inherited by the kernel it starts. The child executes every cell with a
-per-cell timeout (a timed-out cell is interrupted and the next one runs),
-keeps at most ``output_cap`` bytes of output per cell, and writes the executed
-notebook with a small report to OUT. The parent kills the child (and its
-kernel) when the whole run exceeds its timeout: SIGUSR1 asks it to kill its
-kernel and write what it has, SIGKILL follows if it does not.
+writes the notebook into the submission's working folder and runs this file
+as a script (``python execute.py IN OUT ...``, so that it imports nothing
+but nbclient) in the submission's sandbox (:mod:`rnn_lib.grading.sandbox`),
+with a memory limit (``RLIMIT_DATA``) and a CPU-time limit (``RLIMIT_CPU``)
+that the kernel inherits. The runner executes every cell with a per-cell
+timeout (a timed-out cell is interrupted and the next one runs), keeps at
+most ``output_cap`` bytes of output per cell, records each cell's *reply
+status* from the kernel (an exception swallowed by a custom handler still
+makes the reply an error), and writes the executed notebook with a small
+report to OUT. It keeps the overall timeout itself (an alarm: it kills its
+kernel and writes what it has); the sandbox is killed as a last resort.
+The kernel talks to it over Unix sockets in the working folder (the sandbox
+has no network).
+
+Everything in OUT was written inside the sandbox, where the submission's
+code ran: :func:`read_report` treats it as untrusted data.
 """
 
 from __future__ import annotations
@@ -18,7 +26,6 @@ import json
 import os
 import resource
 import signal
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -27,21 +34,24 @@ from typing import Callable
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
+from traitlets.config import Config
 
 TRUNCATED = "\n[output truncated by the grader]\n"
 SETUP_TIMEOUT = 120  # seconds for the first code cell, whatever the cell timeout
+REPORT_BYTES = 32 * 2**20  # a larger report is not read
+GRACE = 20  # seconds past the runner's own timeout before the sandbox is killed
 
 
 class LimitedClient(NotebookClient):
-    """A NotebookClient that caps each cell's output and records timeouts."""
+    """A NotebookClient that caps each cell's output and records replies and timeouts."""
 
     def __init__(self, nb, output_cap: int, **kwargs):
         super().__init__(nb, **kwargs)
         self.output_cap = output_cap
         self.output_sizes: dict[int, int] = {}
         self.timed_out: list[int] = []
-        # cells that ran to the end (with or without error)
-        self.completed: list[int] = []
+        # the kernel's reply to each cell that ran to its end: status, ename, evalue
+        self.replies: dict[int, dict] = {}
 
     def output(self, outs, msg, display_id, cell_index):
         out = super().output(outs, msg, display_id, cell_index)
@@ -62,14 +72,13 @@ class LimitedClient(NotebookClient):
             outs.append(nbformat.v4.new_output("stream", name="stderr", text=TRUNCATED))
         return out
 
-    async def async_execute_cell(
-        self, cell, cell_index, execution_count=None, store_history=True
-    ):
-        cell = await super().async_execute_cell(
-            cell, cell_index, execution_count, store_history
-        )
-        self.completed.append(cell_index)
-        return cell
+    async def _check_raise_for_error(self, cell, cell_index, exec_reply):
+        content = (exec_reply or {}).get("content", {})
+        self.replies[cell_index] = {
+            key: str(content.get(key, ""))[:2000]
+            for key in ("status", "ename", "evalue")
+        }
+        return await super()._check_raise_for_error(cell, cell_index, exec_reply)
 
     def _get_timeout(self, cell):
         # The setup cell imports torch, which can take long on a busy machine;
@@ -85,7 +94,10 @@ class LimitedClient(NotebookClient):
         return await super()._async_handle_timeout(timeout, cell)
 
 
-def _client(nb, cell_timeout: float, output_cap: int, workdir: str) -> LimitedClient:
+def _client(nb, cell_timeout: float, output_cap: int, work: Path) -> LimitedClient:
+    config = Config()
+    config.KernelManager.transport = "ipc"  # Unix sockets: no network needed
+    config.KernelManager.ip = str(work / "runtime" / "kernel")
     return LimitedClient(
         nb,
         output_cap,
@@ -99,49 +111,50 @@ def _client(nb, cell_timeout: float, output_cap: int, workdir: str) -> LimitedCl
             "traceback": [],
         },
         record_timing=False,
-        resources={"metadata": {"path": workdir}},
+        resources={"metadata": {"path": str(work / "run")}},
+        config=config,
     )
-
-
-def _execute(source: Path, target: Path, cell_timeout: float, output_cap: int) -> None:
-    nb = nbformat.read(source, as_version=4)
-    report: dict = {"timed_out": [], "failure": ""}
-    with tempfile.TemporaryDirectory(prefix="rnn-grade-") as workdir:
-        client = _client(nb, cell_timeout, output_cap, workdir)
-
-        def stop(signum, frame):  # the parent's overall timeout
-            try:
-                provisioner = getattr(client.km, "provisioner", None)
-                process = getattr(provisioner, "process", None)
-                if process is not None:  # the kernel has its own session
-                    os.killpg(process.pid, signal.SIGKILL)
-                report["failure"] = "timeout"
-                _write(target, nb, report, client)
-            finally:
-                os._exit(3)
-
-        # SIGUSR1, since nbclient takes SIGTERM and SIGINT for itself.
-        signal.signal(signal.SIGUSR1, stop)
-        try:
-            client.execute()
-        except DeadKernelError as error:
-            report["failure"] = (
-                f"the kernel died ({error}): a crash, or memory beyond the limit"
-            )
-        except Exception as error:  # nbclient's own failures: starting the kernel, ...
-            report["failure"] = f"{type(error).__name__}: {error}"
-        _write(target, nb, report, client)
 
 
 def _write(target: Path, nb, report: dict, client: LimitedClient) -> None:
     report["timed_out"] = sorted(set(client.timed_out))
-    report["completed"] = sorted(set(client.completed))
+    report["replies"] = {str(index): reply for index, reply in client.replies.items()}
     report["notebook"] = nb
     target.write_text(json.dumps(report, default=str), encoding="utf-8")
 
 
+def _execute(source: Path, target: Path, args: argparse.Namespace) -> None:
+    nb = nbformat.read(source, as_version=4)
+    report: dict = {"failure": ""}
+    client = _client(nb, args.cell_timeout, args.output_cap, source.parent)
+
+    def stop(signum, frame):  # the overall timeout
+        try:
+            provisioner = getattr(client.km, "provisioner", None)
+            process = getattr(provisioner, "process", None)
+            if process is not None:  # the kernel has its own session
+                os.killpg(process.pid, signal.SIGKILL)
+            report["failure"] = "timeout"
+            _write(target, nb, report, client)
+        finally:
+            os._exit(3)
+
+    signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, args.timeout)
+    try:
+        client.execute()
+    except DeadKernelError as error:
+        report["failure"] = (
+            f"the kernel died ({error}): a crash, or memory beyond the limit"
+        )
+    except Exception as error:  # nbclient's own failures: starting the kernel, ...
+        report["failure"] = f"{type(error).__name__}: {error}"
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    _write(target, nb, report, client)
+
+
 def _limits(memory_mb: int, timeout: float) -> Callable[[], None]:
-    """What the child sets before exec; the kernel it starts inherits it."""
+    """What the sandbox's first process sets before exec; all it starts inherits it."""
     memory = memory_mb * 2**20
     cpu = int(timeout) + 30
 
@@ -155,45 +168,41 @@ def _limits(memory_mb: int, timeout: float) -> Callable[[], None]:
     return limits
 
 
-def _run_child(command: list[str], log: Path, limits, timeout: float) -> int:
-    """Run ``command`` in a new session within ``timeout``; its return code."""
-    # One thread per kernel: the checks use small tensors, submissions run one
-    # after another, and the CPU limit then means the same on every machine.
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    with open(log, "wb") as stderr:
-        child = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=stderr,
-            preexec_fn=limits, start_new_session=True, env=env,
-        )  # fmt: skip
-        try:
-            child.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            # it kills its kernel and writes what it has
-            child.send_signal(signal.SIGUSR1)
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
-    return child.returncode
+def _no_report(why: str) -> dict:
+    return {"notebook": None, "timed_out": [], "replies": {}, "failure": why}
 
 
-def _read_report(target: Path, log: Path, returncode: int) -> dict:
-    """The child's report, or one that says why there is none."""
-    if target.exists():
-        report = json.loads(target.read_text(encoding="utf-8"))
-        report["notebook"] = nbformat.from_dict(report["notebook"])
-        if returncode == 3:
-            report["failure"] = "timeout"
-        return report
-    tail = log.read_text(encoding="utf-8", errors="replace")[-500:]
-    failure = "timeout" if returncode in (3, -signal.SIGKILL) else tail.strip()
-    return {
-        "notebook": None,
-        "timed_out": [],
-        "completed": [],
-        "failure": failure or "the run failed",
-    }
+def read_report(target: Path, log: Path, returncode: int) -> dict:
+    """The runner's report, checked, or one that says why there is none.
+
+    Returns:
+        ``notebook`` (the executed cells, or None), ``replies`` (cell index ->
+        the kernel's reply: ``status``, ``ename``, ``evalue``, for the cells
+        that ran to their end), ``timed_out`` (indices of cells that ran past
+        the cell timeout) and ``failure`` ('' when the run finished;
+        ``'timeout'`` past the overall timeout; otherwise what went wrong).
+    """
+    timed_out = returncode in (3, -signal.SIGKILL)
+    if not target.is_file() or target.stat().st_size > REPORT_BYTES:
+        tail = log.read_text(encoding="utf-8", errors="replace")[-500:].strip()
+        return _no_report("timeout" if timed_out else tail or "the run failed")
+    try:
+        report = json.loads(target.read_text(encoding="utf-8", errors="replace"))
+        replies = {
+            int(index): {key: str(reply[key]) for key in ("status", "ename", "evalue")}
+            for index, reply in report["replies"].items()
+        }
+        checked = {
+            "notebook": nbformat.from_dict(report["notebook"]),
+            "timed_out": [int(index) for index in report["timed_out"]],
+            "replies": replies,
+            "failure": str(report["failure"]),
+        }
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return _no_report("the run's report was malformed")
+    if timed_out:
+        checked["failure"] = "timeout"
+    return checked
 
 
 def run_isolated(
@@ -202,27 +211,38 @@ def run_isolated(
     timeout: float,
     memory_mb: int,
     output_cap: int = 100_000,
+    work: Path | None = None,
+    hidden: tuple[Path, ...] = (),
+    sandbox_choice: str = "auto",
 ) -> dict:
-    """Execute ``nb`` in a child process and a fresh kernel, within limits.
+    """Execute ``nb`` in a sandbox and a fresh kernel, within limits; see :func:`read_report`.
 
-    Returns:
-        a report: ``notebook`` (the executed cells, or None when nothing came
-        back), ``completed`` (indices of the cells that ran to their end, with
-        or without an error), ``timed_out`` (indices of cells that ran past
-        ``cell_timeout``), ``failure`` ('' when the run finished;
-        ``'timeout'`` when it ran past ``timeout``; otherwise what went wrong).
+    Args:
+        work: the submission's working folder (made and removed here if None).
+        hidden: folders the run must not see.
+        sandbox_choice: the sandbox (:func:`rnn_lib.grading.sandbox.backend`).
     """
-    with tempfile.TemporaryDirectory(prefix="rnn-grade-") as folder:
-        source, target, log = (
-            Path(folder, name) for name in ("in.ipynb", "out.json", "log")
-        )
-        nbformat.write(nb, source)
-        command = [
-            sys.executable, "-m", "rnn_lib.grading.execute", str(source), str(target),
-            "--cell-timeout", str(cell_timeout), "--output-cap", str(output_cap),
-        ]  # fmt: skip
-        returncode = _run_child(command, log, _limits(memory_mb, timeout), timeout)
-        return _read_report(target, log, returncode)
+    # Imported here: this file also runs alone, in the sandbox, without rnn_lib.
+    from rnn_lib.grading import sandbox
+
+    if work is None:
+        with tempfile.TemporaryDirectory(prefix="rnn-grade-") as folder:
+            return run_isolated(
+                nb, cell_timeout, timeout, memory_mb, output_cap, Path(folder),
+                hidden, sandbox_choice,
+            )  # fmt: skip
+    source, target, log = work / "in.ipynb", work / "out.json", work / "log"
+    nbformat.write(nb, source)
+    command = [
+        sys.executable, str(Path(__file__).resolve()), str(source), str(target),
+        "--cell-timeout", str(cell_timeout), "--timeout", str(timeout),
+        "--output-cap", str(output_cap),
+    ]  # fmt: skip
+    returncode = sandbox.run(
+        command, work, timeout + GRACE, _limits(memory_mb, timeout), log, hidden,
+        sandbox_choice,
+    )  # fmt: skip
+    return read_report(target, log, returncode)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -230,9 +250,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("source", type=Path)
     parser.add_argument("target", type=Path)
     parser.add_argument("--cell-timeout", type=float, required=True)
+    parser.add_argument("--timeout", type=float, required=True)
     parser.add_argument("--output-cap", type=int, required=True)
     args = parser.parse_args(argv)
-    _execute(args.source, args.target, args.cell_timeout, args.output_cap)
+    _execute(args.source, args.target, args)
 
 
 if __name__ == "__main__":

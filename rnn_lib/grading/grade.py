@@ -1,32 +1,50 @@
-"""``python -m rnn_lib.grading grade SUBMISSION.ipynb ... --out grades.csv``.
+"""``python -m rnn_lib.grading grade SUBMISSIONS... --out grades.csv``: the batch grade.
+
+Built for instructors (the book's Exercises part). Each submission is graded
+against the exercise it is *declared* to answer (``--exercise``, or the name
+of the folder it sits in, e.g. ``submissions/03_rnn_step/alice.ipynb``); a
+notebook whose metadata, grader cells or functions belong to another
+exercise is ``invalid``, with a message that names both (:func:`mismatch`).
 
 For each submission: read it (a file that is not a notebook is ``invalid``),
-find which exercise it is (the notebook's metadata, else its file name), take
-only what sits between the solution markers, put that into a pristine student
-version of the exercise (so deleted or edited grader cells, stale outputs and
-anything else outside the markers change nothing), run it in a fresh kernel
-in a child process with a per-cell timeout, an overall timeout and a memory
-limit (:mod:`rnn_lib.grading.execute`), and score each grader cell: its points
-if it ran without raising, else 0 and its error as feedback. One bad
-submission never stops the batch.
+take only the code between the solution markers and put it into a pristine
+student version of the exercise the way the student's own notebook runs it
+(:func:`rnn_lib.grading.notebooks.fill_notebook`), so that edited or deleted
+grader cells, stale outputs and anything else outside the markers change
+nothing. In place of each grader cell goes the grader's own answer cell
+(:mod:`rnn_lib.grading.answers`): the kernel runs the student's functions on
+inputs drawn from the batch's seed and sends back plain data. The notebook
+runs in a fresh kernel in a sandbox of its own, with a per-cell timeout, an
+overall timeout and a memory limit (:mod:`rnn_lib.grading.execute`,
+:mod:`rnn_lib.grading.sandbox`), and every process it started has ended
+before its row is written. Then, in this process, each check judges the
+answers against its reference: its points if the answer cell's reply was
+``ok`` and the answers are right, else 0 and the feedback. One bad
+submission never stops the batch. ``--jobs N`` grades N submissions at once.
 
-The CSV has one row per submission: ``submission, exercise, status``, one
-column of points per check, ``total, max_points, feedback``. ``status`` is
-``ok`` (the notebook ran; the checks decide the points), ``timeout`` (a cell or
-the whole run took too long), ``memory`` (a cell ran out of memory),
-``error`` (the kernel died or could not run) or ``invalid`` (not a notebook,
-or not one of the exercises).
+``status`` is ``ok`` (the notebook ran; the checks decide the points),
+``timeout`` (a cell or the whole run took too long), ``memory`` (a cell ran
+out of memory), ``error`` (the kernel died or could not run) or ``invalid``
+(not a notebook, or not the exercise graded). What is written is in
+:mod:`rnn_lib.grading.reports`.
 """
 
 from __future__ import annotations
 
-import csv
+import concurrent.futures
 import dataclasses
+import os
 import re
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 
+from rnn_lib.grading import sandbox
+from rnn_lib.grading.answers import answer_cell, file_name, read_answers, write_inputs
+from rnn_lib.grading.checking import Check
+from rnn_lib.grading.checks import EXERCISES
 from rnn_lib.grading.execute import run_isolated
 from rnn_lib.grading.notebooks import (
     METADATA_KEY,
@@ -35,170 +53,182 @@ from rnn_lib.grading.notebooks import (
     notebook_regions,
 )
 from rnn_lib.grading.release import student_versions
+from rnn_lib.grading.reports import CheckResult, Result, number, short
 from rnn_lib.validation import check_int, check_number
 
-FEEDBACK_CHARS = 600
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _MEMORY = re.compile(r"MemoryError|can't allocate memory|out of memory|std::bad_alloc")
+_CHECKS = {check.label: check for checks in EXERCISES.values() for check in checks}
 
 
-@dataclasses.dataclass
-class Result:
-    """The grade of one submission.
-
-    Attributes:
-        submission: the path as given.
-        exercise: the exercise's name, e.g. ``'03_rnn_step'`` ('' if unknown).
-        status: ``ok``, ``timeout``, ``memory``, ``error`` or ``invalid``.
-        points: points per check, in the notebook's order.
-        max_points: what a full solution gets.
-        feedback: what went wrong, one sentence per failing check.
-    """
-
-    submission: str
-    exercise: str
-    status: str
-    points: dict[str, float]
-    max_points: float
-    feedback: str
-
-    @property
-    def total(self) -> float:
-        return sum(self.points.values())
+def declared_exercise(path: Path, exercise: str | None, names: list[str]) -> str:
+    """The exercise a submission is graded as: ``exercise``, else its folder's name ('' if neither)."""
+    if exercise is not None:
+        return exercise
+    return path.parent.name if path.parent.name in names else ""
 
 
-def _short(text: str) -> str:
-    text = " ".join(_ANSI.sub("", text).split())
-    return text if len(text) <= FEEDBACK_CHARS else text[: FEEDBACK_CHARS - 3] + "..."
+def _functions(nb) -> set[str]:
+    return {region.function for region in notebook_regions(nb, strict=False)} - {""}
 
 
-def _error(cell) -> str:
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            return _short(f"{output.get('ename', 'Error')}: {output.get('evalue', '')}")
+def mismatch(nb, name: str, pristine: dict) -> str:
+    """Why a submission is not exercise ``name`` ('' when nothing says otherwise)."""
+    info = nb.metadata.get(METADATA_KEY)
+    said = info.get("exercise") if isinstance(info, dict) else None
+    if isinstance(said, str) and said in pristine and said != name:
+        return f"its metadata says exercise {said}"
+    labels = {
+        cell.metadata.get(METADATA_KEY, {}).get("check")
+        for cell in nb.cells
+        if isinstance(cell.metadata.get(METADATA_KEY), dict)
+    } - {None}
+    owners = {
+        other
+        for other, checks in EXERCISES.items()
+        for c in checks
+        if c.label in labels
+    }
+    if labels and owners and name not in owners:
+        return f"its grader cells belong to exercise {' and '.join(sorted(owners))}"
+    functions = _functions(nb)
+    if not labels and functions and not functions & _functions(pristine[name]):
+        others = [
+            other for other in pristine if functions & _functions(pristine[other])
+        ]
+        if others:
+            return f"its functions belong to exercise {' and '.join(others)}"
     return ""
 
 
-def identify(nb, path: Path, names: list[str]) -> str:
-    """The exercise a submission answers: its metadata, else its file name."""
-    info = nb.metadata.get(METADATA_KEY)
-    name = info.get("exercise", "") if isinstance(info, dict) else ""
-    if name in names:
-        return name
-    matches = [candidate for candidate in names if candidate in path.name]
-    return max(matches, key=len) if matches else ""
-
-
-def _cell_failures(executed, skip: set[int], timed_out: set[int]) -> list[str]:
-    """Feedback for the cells other than ``skip`` that timed out or raised."""
-    feedback = []
-    for index, cell in enumerate(executed.cells if executed is not None else []):
-        if cell.cell_type != "code" or index in skip:
-            continue
-        if index in timed_out:
-            feedback.append(f"cell {index} timed out")
-        elif _error(cell):
-            feedback.append(f"cell {index} raised {_error(cell)}")
-    return feedback
-
-
-def _check_problem(index: int, report: dict) -> str:
-    """Why grader cell ``index`` earns nothing, or '' when it ran and passed."""
-    executed = report["notebook"]
+def _reply_problem(index: int, report: dict) -> str:
+    """Why the answer cell at ``index`` gives nothing, judged by the kernel's reply."""
     if index in report["timed_out"]:
         return "timed out (an endless loop?)"
-    if executed is None or index not in report["completed"]:
+    reply = report["replies"].get(index)
+    if report["notebook"] is None or reply is None:
         return "did not run to its end"
-    return _error(executed.cells[index])
+    if reply["status"] != "ok":
+        return short(f"{reply['ename'] or 'error'}: {reply['evalue']}")
+    return ""
 
 
-def score(
-    pristine, report: dict, missing: list[str]
-) -> tuple[str, dict[str, float], str]:
-    """Status, points per check and feedback from an executed notebook."""
-    checks = grader_cells(pristine)
-    failure, timed_out = report["failure"], set(report["timed_out"])
-    feedback = [
-        f"no solution found for {name} (its stub was graded)" for name in missing
-    ]
-    feedback += _cell_failures(
-        report["notebook"], {index for index, _, _ in checks}, timed_out
-    )
-    points: dict[str, float] = {}
-    status = "ok"
-    for index, check, value in checks:
-        problem = _check_problem(index, report)
-        points[check] = 0.0 if problem else value
-        if problem:
-            feedback.append(f"{check}: {problem}")
-        if _MEMORY.search(problem):
-            status = "memory"
-    if timed_out or failure == "timeout":
-        status = "timeout"
-        if failure == "timeout":
-            feedback.append("the notebook ran past the overall time limit")
-    elif failure:
-        status = "error"
-        feedback.append(_short(failure))
-    return status, points, " | ".join(feedback)
+def _judge(check: Check, index: int, report: dict, answers: Path, run_seed: int) -> str:
+    """The feedback on one check ('' when it passes), from the reply and the answers."""
+    problem = _reply_problem(index, report)
+    if problem:
+        return problem
+    try:
+        got = read_answers(check, answers)
+    except (OSError, ValueError) as error:
+        return f"its answers could not be read ({short(str(error))})"
+    return check.judge(got, run_seed)
 
 
-def grade_one(
-    path: Path,
-    pristine: dict[str, nbformat.NotebookNode],
-    cell_timeout: float,
-    timeout: float,
-    memory_mb: int,
-) -> Result:
-    """Grade one submission against the student versions in ``pristine``."""
+def _cell_notes(report: dict, skip: set[int]) -> list[str]:
+    """Feedback for the cells other than ``skip`` that timed out or raised."""
+    notes = []
+    for index, cell in enumerate(
+        report["notebook"].cells if report["notebook"] else []
+    ):
+        if cell.cell_type != "code" or index in skip:
+            continue
+        reply = report["replies"].get(index)
+        if index in report["timed_out"]:
+            notes.append(f"cell {index} timed out")
+        elif reply is not None and reply["status"] != "ok":
+            notes.append(
+                f"cell {index} raised {short(reply['ename'] + ': ' + reply['evalue'])}"
+            )
+    return notes
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """How every submission of a batch runs and is judged.
+
+    Attributes:
+        cell_timeout, timeout, memory_mb: the limits of each run.
+        run_seed: the seed the checks' inputs are drawn from.
+        hidden: folders no run may see (the submissions', the outputs').
+        sandbox: ``'auto'``, ``'bwrap'``, ``'unshare'`` or ``'none'``.
+    """
+
+    cell_timeout: float = 60
+    timeout: float = 600
+    memory_mb: int = 4096
+    run_seed: int = 0
+    hidden: tuple[Path, ...] = ()
+    sandbox: str = "auto"
+
+
+def _invalid(path: Path, name: str, why: str) -> Result:
+    return Result(str(path), name, "invalid", [], [why])
+
+
+def grade_one(path: Path, name: str, pristine: dict, settings: Settings) -> Result:
+    """Grade one submission as exercise ``name`` (see the module docstring)."""
     try:
         nb = nbformat.read(path, as_version=4)
-        name = identify(nb, path, sorted(pristine))
         submitted = notebook_regions(nb, strict=False)
+        wrong = mismatch(nb, name, pristine) if name in pristine else ""
     except Exception as error:  # not JSON, not a notebook, cells of the wrong type, ...
-        return Result(
-            str(path), "", "invalid", {}, 0.0, _short(f"not a notebook: {error}")
-        )
-    if not name:
+        return _invalid(path, "", short(f"not a notebook: {error}"))
+    if name not in pristine:
         known = ", ".join(sorted(pristine))
-        return Result(
-            str(path), "", "invalid", {}, 0.0, f"not one of the exercises ({known})"
+        why = f"not told which exercise it answers: pass --exercise, or put it in a folder named after one ({known})"
+        return _invalid(
+            path,
+            "",
+            why if not name else f"{name} is not one of the exercises ({known})",
         )
-    student = pristine[name]
-    max_points = sum(value for _, _, value in grader_cells(student))
-    filled, missing = fill_notebook(student, submitted)
-    report = run_isolated(filled, cell_timeout, timeout, memory_mb)
-    status, points, feedback = score(student, report, missing)
-    return Result(str(path), name, status, points, max_points, feedback)
-
-
-def write_csv(results: list[Result], pristine: dict, out: Path) -> None:
-    names = sorted({result.exercise for result in results if result.exercise})
-    checks = [check for name in names for _, check, _ in grader_cells(pristine[name])]
-    with open(out, "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(
-            [
-                "submission",
-                "exercise",
-                "status",
-                *checks,
-                "total",
-                "max_points",
-                "feedback",
-            ]
+    if wrong:
+        return _invalid(
+            path,
+            name,
+            f"this notebook is not exercise {name}, which this batch grades: {wrong}",
         )
-        for result in results:
-            row = [result.submission, result.exercise, result.status]
-            row += [
-                _number(result.points[c]) if c in result.points else "" for c in checks
-            ]
-            row += [_number(result.total), _number(result.max_points), result.feedback]
-            writer.writerow(row)
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
+    filled, missing, notes = fill_notebook(pristine[name], submitted)
+    notes = [
+        f"no solution found for {function} (its stub was graded)"
+        for function in missing
+    ] + notes
+    with tempfile.TemporaryDirectory(prefix="rnn-grade-") as folder:
+        work = Path(folder)
+        inputs, answers = work / "inputs", work / "answers"
+        inputs.mkdir()
+        answers.mkdir()
+        cells = grader_cells(filled)
+        for index, label, _ in cells:
+            check = _CHECKS[label]
+            write_inputs(check, settings.run_seed, inputs / file_name(check))
+            filled.cells[index].source = answer_cell(
+                check, inputs / file_name(check), answers / file_name(check)
+            )
+        report = run_isolated(
+            filled, settings.cell_timeout, settings.timeout, settings.memory_mb,
+            work=work, hidden=settings.hidden, sandbox_choice=settings.sandbox,
+        )  # fmt: skip
+        checks = []
+        for index, label, points in cells:
+            check = _CHECKS[label]
+            feedback = _judge(
+                check, index, report, answers / file_name(check), settings.run_seed
+            )
+            checks.append(
+                CheckResult(label, 0.0 if feedback else points, points, feedback)
+            )
+    notes += _cell_notes(report, {index for index, _, _ in cells})
+    status = "ok"
+    if any(_MEMORY.search(check.feedback) for check in checks):
+        status = "memory"
+    if report["timed_out"] or report["failure"] == "timeout":
+        status = "timeout"
+        if report["failure"] == "timeout":
+            notes.append("the notebook ran past the overall time limit")
+    elif report["failure"]:
+        status = "error"
+        notes.append(short(report["failure"]))
+    return Result(str(path), name, status, checks, notes)
 
 
 def check_limits(cell_timeout: float, timeout: float, memory_mb: int) -> None:
@@ -211,36 +241,44 @@ def check_limits(cell_timeout: float, timeout: float, memory_mb: int) -> None:
 def grade(
     paths: list[Path],
     solutions: Path | None,
-    out: Path,
-    cell_timeout: float = 60,
-    timeout: float = 600,
-    memory_mb: int = 4096,
-    log=print,
+    exercise: str | None = None,
+    settings: Settings = Settings(),
+    jobs: int | None = None,
+    log: Callable[[str], None] = print,
 ) -> list[Result]:
-    """Grade every submission in turn, write the CSV, return the results.
+    """Grade every submission, ``jobs`` at a time; the results, in the order given.
+
+    Every process a submission started has ended before this returns.
 
     Args:
         paths: the submissions, notebooks.
         solutions: the folder of solution notebooks; None for those installed
             with rnn_lib.
-        out: the CSV to write.
-        cell_timeout, timeout, memory_mb: the limits of each run (see
-            :func:`check_limits`).
+        exercise: the exercise they all answer; None to read it from each
+            submission's folder.
+        settings: the limits, the seed and the sandbox (:class:`Settings`).
+        jobs: how many at once (default: the number of cores).
         log: called with one line per submission graded.
     """
-    check_limits(cell_timeout, timeout, memory_mb)
+    check_limits(settings.cell_timeout, settings.timeout, settings.memory_mb)
+    jobs = check_int("jobs", jobs if jobs is not None else os.cpu_count() or 1)
     pristine = student_versions(solutions)
-    results = []
-    for path in paths:
+    names = sorted(pristine)
+    declared = [declared_exercise(path, exercise, names) for path in paths]
+
+    def one(path: Path, name: str) -> Result:
         try:
-            result = grade_one(path, pristine, cell_timeout, timeout, memory_mb)
+            result = grade_one(path, name, pristine, settings)
         except Exception as error:  # one bad submission never stops the batch
             result = Result(
-                str(path), "", "error", {}, 0.0, _short(f"grader failed: {error!r}")
+                str(path), name, "error", [], [short(f"grader failed: {error!r}")]
             )
-        results.append(result)
         log(
-            f"{path}: {result.status}, {_number(result.total)}/{_number(result.max_points)}"
+            f"{path}: {result.status}, {number(result.total)}/{number(result.max_points)}"
         )
-    write_csv(results, pristine, out)
+        return result
+
+    with sandbox.Subreaper(), concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        results = list(pool.map(one, paths, declared))
+        sandbox.sweep_all()
     return results

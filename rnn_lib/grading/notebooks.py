@@ -2,8 +2,9 @@
 
 Used by ``python -m rnn_lib.grading release`` (:mod:`rnn_lib.grading.release`
 stubs the regions) and ``grade`` (which fills a submission's regions into a
-pristine student version); the Exercises part of the book. The source of
-truth is ``exercises/solutions/NN_name.ipynb``: the code a student writes sits
+pristine student version, the way the student's own notebook runs them:
+:func:`fill_notebook`); the Exercises part of the book. The source of truth
+is ``exercises/solutions/NN_name.ipynb``: the code a student writes sits
 between the nbgrader markers
 
     ### BEGIN SOLUTION
@@ -138,20 +139,44 @@ def match_regions(
     return matches
 
 
+def _chosen(pristine: list[Region], submitted: list[Region]) -> list[Region | None]:
+    """For each pristine region, the submitted one whose code the notebook ends up running.
+
+    That is the match of :func:`match_regions`, unless the same function has a
+    region further down (a copy of the cell, solved below the stub): the
+    later definition is the one a notebook run in order keeps.
+    """
+    functions = {region.function for region in pristine if region.function}
+    last = {r.function: r for r in submitted if r.function in functions}
+    return [
+        last.get(region.function, match) if region.function else match
+        for region, match in zip(pristine, match_regions(pristine, submitted))
+    ]
+
+
 def fill_notebook(
     pristine: nbformat.NotebookNode, submitted: list[Region]
-) -> tuple[nbformat.NotebookNode, list[str]]:
-    """A copy of the student version with the submitted regions put in.
+) -> tuple[nbformat.NotebookNode, list[str], list[str]]:
+    """A copy of the student version with the submitted code put in, as it would run.
+
+    Each pristine region gets the body of its chosen submitted region
+    (:func:`_chosen`). A submitted region at the top level of a cell that
+    fills no pristine region (a helper the student added, between markers)
+    becomes a cell of its own, after the solution cell whose region precedes
+    it in the submission, so that the code runs in the submission's order.
+    A region inside a function the exercise does not have is left out (its
+    ``def`` line lies outside the markers) and said so.
 
     Returns:
-        the notebook, and the names of the functions whose region the
-        submission lacks (their stubs stay).
+        the notebook; the names of the functions whose region the submission
+        lacks (their stubs stay); sentences about regions left out.
     """
     nb = copy.deepcopy(pristine)
     regions = notebook_regions(nb)
+    chosen = _chosen(regions, submitted)
     missing = []
     by_cell: dict[int, list[tuple[Region, Region]]] = {}
-    for region, match in zip(regions, match_regions(regions, submitted)):
+    for region, match in zip(regions, chosen):
         if match is None:
             missing.append(
                 region.function
@@ -164,7 +189,35 @@ def fill_notebook(
         for region, match in reversed(pairs):
             lines[region.start : region.stop] = match.body.split("\n")
         nb.cells[index].source = "\n".join(lines)
-    return nb, missing
+    helpers, notes = _helpers(regions, chosen, submitted)
+    for index in sorted(helpers, reverse=True):
+        cells = [nbformat.v4.new_code_cell(body) for body in helpers[index]]
+        nb.cells[index + 1 : index + 1] = cells
+    return nb, missing, notes
+
+
+def _helpers(
+    regions: list[Region], chosen: list[Region | None], submitted: list[Region]
+) -> tuple[dict[int, list[str]], list[str]]:
+    """The top-level regions that fill nothing, by the pristine cell they follow."""
+    cell_of = {id(match): region.cell_index for region, match in zip(regions, chosen)}
+    first_solution = min((region.cell_index for region in regions), default=0)
+    helpers: dict[int, list[str]] = {}
+    notes = []
+    after = first_solution - 1  # before the first solution cell, until one is seen
+    for region in submitted:
+        if id(region) in cell_of:
+            after = cell_of[id(region)]
+        elif not region.function:
+            helpers.setdefault(after, []).append(region.body)
+        elif region.function not in {r.function for r in regions}:
+            notes.append(
+                f"the solution region inside def {region.function} (cell "
+                f"{region.cell_index}) was left out: {region.function} is not one of "
+                "the exercise's functions, and only the code between the markers is "
+                "graded; define helpers inside a region of their own, at the top level"
+            )
+    return helpers, notes
 
 
 def grader_cells(nb: nbformat.NotebookNode) -> list[tuple[int, str, float]]:

@@ -3,7 +3,11 @@
 import torch
 
 from mutants import mutant
-from rnn_lib.functional import rnn_step as step
+
+
+def step(x, h, w_ih, w_hh, b_ih, b_hh):
+    """A right rnn_step, the student's own, that the wrong layers below call."""
+    return torch.tanh(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh)
 
 
 @mutant("rnn_step", "missing recurrent term")

@@ -5,7 +5,8 @@
   layer over a whole sequence.
 
 The references are :func:`rnn_lib.functional.rnn_step` and
-:func:`rnn_lib.functional.rnn_layer`, in float64. Read next:
+:func:`rnn_lib.functional.rnn_layer`, in float64. Neither exercise may call
+torch's RNN or the course's own functions (the text says so). Read next:
 :mod:`rnn_lib.grading.checks.ex03_stacked_bidirectional`.
 """
 
@@ -16,25 +17,41 @@ from functools import partial
 import torch
 
 from rnn_lib import functional
-from rnn_lib.grading.cases import Case, float64_generator, randn, rnn_weights
+from rnn_lib.grading.cases import (
+    H_IN_DIM,
+    H_OUT_DIM,
+    L_DIM,
+    N_DIM,
+    Cases,
+    randn,
+    rnn_weights,
+)
 from rnn_lib.grading.checking import SEQUENCE, STATE, Check, Mistake, Output
+from rnn_lib.grading.forbidden import RECURRENCE
 
 # -- 3.1 rnn_step ----------------------------------------------------------------
 
 
-def _step_cases() -> list[Case]:
-    g = float64_generator(31)
-    cases = []
+def _step_args(sizes: dict, g) -> dict:
+    N, H_in, H_out = sizes["N"], sizes["H_in"], sizes["H_out"]
+    return {
+        "x": randn(N, H_in, generator=g),
+        "h": randn(N, H_out, generator=g, scale=0.8),
+        **rnn_weights(H_in, H_out, g),
+    }
+
+
+STEP_CASES = Cases(
+    _step_args,
     # batch 1, a square layer (H_in = H_out, so a transposed W_ih runs), a
     # single input feature, and a wider input.
-    for N, H_in, H_out in [(1, 3, 4), (3, 5, 5), (2, 1, 2), (4, 6, 3)]:
-        args = {
-            "x": randn(N, H_in, generator=g),
-            "h": randn(N, H_out, generator=g, scale=0.8),
-            **rnn_weights(H_in, H_out, g),
-        }
-        cases.append(Case({"N": N, "H_in": H_in, "H_out": H_out}, args))
-    return cases
+    tuple(
+        {"N": N, "H_in": H_in, "H_out": H_out}
+        for N, H_in, H_out in [(1, 3, 4), (3, 5, 5), (2, 1, 2), (4, 6, 3)]
+    ),
+    seed=31,
+    dims={"N": N_DIM, "H_in": H_IN_DIM, "H_out": H_OUT_DIM},
+)
 
 
 FORMULA = "h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)"
@@ -114,28 +131,41 @@ check_rnn_step = Check(
     "3.1",
     "rnn_step",
     functional.rnn_step,
-    _step_cases,
+    STEP_CASES,
     (Output("rnn_step", "(N, H_out)", STATE),),
     STEP_MISTAKES,
     hint=f"Compare your code with {FORMULA}, and mind the shapes: "
     "w_ih is (H_out, H_in), w_hh is (H_out, H_out).",
+    forbidden=RECURRENCE,
 )
 
 # -- 3.2 rnn_layer ---------------------------------------------------------------
 
 
-def _layer_cases() -> list[Case]:
-    g = float64_generator(32)
-    cases = []
+def _layer_args(sizes: dict, g) -> dict:
+    L, N, H_in, H_out = sizes["L"], sizes["N"], sizes["H_in"], sizes["H_out"]
+    return {
+        "x": randn(L, N, H_in, generator=g),
+        "h_0": randn(N, H_out, generator=g, scale=0.8),
+        **rnn_weights(H_in, H_out, g),
+    }
+
+
+LAYER_CASES = Cases(
+    _layer_args,
     # length 1, batch 1, L = N (so swapping them still runs), a longer one.
-    for L, N, H_in, H_out in [(1, 2, 3, 4), (4, 1, 2, 3), (3, 3, 3, 3), (6, 2, 4, 5)]:
-        args = {
-            "x": randn(L, N, H_in, generator=g),
-            "h_0": randn(N, H_out, generator=g, scale=0.8),
-            **rnn_weights(H_in, H_out, g),
-        }
-        cases.append(Case({"L": L, "N": N, "H_in": H_in, "H_out": H_out}, args))
-    return cases
+    tuple(
+        {"L": L, "N": N, "H_in": H_in, "H_out": H_out}
+        for L, N, H_in, H_out in [
+            (1, 2, 3, 4),
+            (4, 1, 2, 3),
+            (3, 3, 3, 3),
+            (6, 2, 4, 5),
+        ]
+    ),
+    seed=32,
+    dims={"L": L_DIM, "N": N_DIM, "H_in": H_IN_DIM, "H_out": H_OUT_DIM},
+)
 
 
 def _layer_without_state(x, h_0, w_ih, w_hh, b_ih, b_hh):
@@ -245,14 +275,16 @@ check_rnn_layer = Check(
     "3.2",
     "rnn_layer",
     functional.rnn_layer,
-    _layer_cases,
+    LAYER_CASES,
     (
         Output("output", "(L, N, H_out)", SEQUENCE),
         Output("h_n", "(N, H_out)", STATE),
     ),
     LAYER_MISTAKES,
     hint="Start from h = h_0; for t in range(L): h = rnn_step(x[t], h, ...) and keep "
-    "each h. If check_rnn_step fails too, fix rnn_step first: rnn_layer calls it.",
+    "each h.",
+    forbidden=RECURRENCE,
+    uses=(check_rnn_step,),
 )
 
 # The checks that the notebook's grader cells call, in order.

@@ -5,8 +5,11 @@
 - 3.4 ``bidirectional_rnn(x, h_0, forward, backward) -> (output, h_n)``: a
   forward and a backward direction.
 
-Both follow chapter 3. The reference is torch's own multi-layer kernel
-``torch.rnn_tanh``, in float64. Read next:
+Both follow chapter 3. The references are written with
+:func:`rnn_lib.functional.rnn_layer`, in float64 (the tests prove that they
+equal torch's own multi-layer kernel ``torch.rnn_tanh``), so that the
+tolerance sees each step's rounding. Neither exercise may call torch's RNN
+or ``rnn_layer(..., reverse=True)`` (the text says so). Read next:
 :mod:`rnn_lib.grading.checks.ex04_rnn_shapes`.
 """
 
@@ -17,48 +20,59 @@ from functools import partial
 import torch
 
 from rnn_lib import functional
-from rnn_lib.grading.cases import Case, float64_generator, randn, rnn_weights
+from rnn_lib.grading.cases import (
+    H_IN_DIM,
+    H_OUT_DIM,
+    L_DIM,
+    N_DIM,
+    Cases,
+    Dim,
+    randn,
+    rnn_weights,
+)
 from rnn_lib.grading.checking import SEQUENCE, STATE, Check, Mistake, Output
+from rnn_lib.grading.forbidden import LIB_RNN, REVERSED_LAYER, TORCH_RECURRENCE
 
-
-def _torch_rnn(x, h_0, layers, bidirectional):
-    """torch's multi-layer tanh RNN; ``layers`` lists (w_ih, w_hh, b_ih, b_hh)."""
-    params = [w for layer in layers for w in layer]
-    num_layers = len(layers) // (2 if bidirectional else 1)
-    return torch.rnn_tanh(
-        x, h_0, params, True, num_layers, 0.0, False, bidirectional, False
-    )
-
+FORBIDDEN = (*TORCH_RECURRENCE, LIB_RNN, REVERSED_LAYER)
 
 # -- 3.3 stacked_rnn -------------------------------------------------------------
 
 
-def _stacked_cases() -> list[Case]:
-    g = float64_generator(33)
-    cases = []
+def _stacked_args(sizes: dict, g) -> dict:
+    num_layers, L, N = sizes["num_layers"], sizes["L"], sizes["N"]
+    H_in, H_out = sizes["H_in"], sizes["H_out"]
+    layers = []
+    for layer in range(num_layers):
+        weights = rnn_weights(H_in if layer == 0 else H_out, H_out, g)
+        layers.append(tuple(weights.values()))
+    return {
+        "x": randn(L, N, H_in, generator=g),
+        "h_0": randn(num_layers, N, H_out, generator=g, scale=0.8),
+        "layers": layers,
+    }
+
+
+STACKED_CASES = Cases(
+    _stacked_args,
     # one layer, length 1, batch 1, H_in = H_out (so feeding x to every layer runs).
-    for num_layers, L, N, H_in, H_out in [
-        (1, 3, 2, 2, 3),
-        (2, 1, 3, 3, 4),
-        (3, 4, 1, 4, 4),
-        (2, 5, 2, 3, 2),
-    ]:
-        layers = []
-        for layer in range(num_layers):
-            weights = rnn_weights(H_in if layer == 0 else H_out, H_out, g)
-            layers.append(tuple(weights.values()))
-        args = {
-            "x": randn(L, N, H_in, generator=g),
-            "h_0": randn(num_layers, N, H_out, generator=g, scale=0.8),
-            "layers": layers,
-        }
-        sizes = {"num_layers": num_layers, "L": L, "N": N, "H_in": H_in, "H_out": H_out}
-        cases.append(Case(sizes, args))
-    return cases
-
-
-def _stacked_reference(x, h_0, layers):
-    return _torch_rnn(x, h_0, layers, bidirectional=False)
+    tuple(
+        {"num_layers": layers, "L": L, "N": N, "H_in": H_in, "H_out": H_out}
+        for layers, L, N, H_in, H_out in [
+            (1, 3, 2, 2, 3),
+            (2, 1, 3, 3, 4),
+            (3, 4, 1, 4, 4),
+            (2, 5, 2, 3, 2),
+        ]
+    ),
+    seed=33,
+    dims={
+        "num_layers": Dim((1, 2), "look at how each layer reads the one below"),
+        "L": Dim((1, 2), L_DIM.advice),
+        "N": N_DIM,
+        "H_in": H_IN_DIM,
+        "H_out": H_OUT_DIM,
+    },
+)
 
 
 def _stacked(x, h_0, layers, inputs="below", states="own", h_n="all", output="last"):
@@ -108,8 +122,8 @@ STACKED_MISTAKES = (
 check_stacked_rnn = Check(
     "3.3",
     "stacked_rnn",
-    _stacked_reference,
-    _stacked_cases,
+    _stacked,
+    STACKED_CASES,
     (
         Output("output", "(L, N, H_out)", SEQUENCE),
         Output("h_n", "(num_layers, N, H_out)", ("layer",) + STATE),
@@ -117,28 +131,37 @@ check_stacked_rnn = Check(
     STACKED_MISTAKES,
     hint="Run rnn_layer once per layer: layer l reads the previous layer's output "
     "and starts from h_0[l]; h_n stacks each layer's last state.",
+    forbidden=FORBIDDEN,
 )
 
 # -- 3.4 bidirectional_rnn -------------------------------------------------------
 
 
-def _bidirectional_cases() -> list[Case]:
-    g = float64_generator(34)
-    cases = []
-    for L, N, H_in, H_out in [(1, 2, 3, 2), (4, 1, 2, 3), (3, 3, 4, 4), (5, 2, 3, 2)]:
-        forward, backward = rnn_weights(H_in, H_out, g), rnn_weights(H_in, H_out, g)
-        args = {
-            "x": randn(L, N, H_in, generator=g),
-            "h_0": randn(2, N, H_out, generator=g, scale=0.8),
-            "forward": tuple(forward.values()),
-            "backward": tuple(backward.values()),
-        }
-        cases.append(Case({"L": L, "N": N, "H_in": H_in, "H_out": H_out}, args))
-    return cases
+def _bidirectional_args(sizes: dict, g) -> dict:
+    L, N, H_in, H_out = sizes["L"], sizes["N"], sizes["H_in"], sizes["H_out"]
+    forward, backward = rnn_weights(H_in, H_out, g), rnn_weights(H_in, H_out, g)
+    return {
+        "x": randn(L, N, H_in, generator=g),
+        "h_0": randn(2, N, H_out, generator=g, scale=0.8),
+        "forward": tuple(forward.values()),
+        "backward": tuple(backward.values()),
+    }
 
 
-def _bidirectional_reference(x, h_0, forward, backward):
-    return _torch_rnn(x, h_0, [forward, backward], bidirectional=True)
+BIDIRECTIONAL_CASES = Cases(
+    _bidirectional_args,
+    tuple(
+        {"L": L, "N": N, "H_in": H_in, "H_out": H_out}
+        for L, N, H_in, H_out in [
+            (1, 2, 3, 2),
+            (4, 1, 2, 3),
+            (3, 3, 4, 4),
+            (5, 2, 3, 2),
+        ]
+    ),
+    seed=34,
+    dims={"L": L_DIM, "N": N_DIM, "H_in": H_IN_DIM, "H_out": H_OUT_DIM},
+)
 
 
 def _bidirectional(
@@ -205,8 +228,8 @@ BIDIRECTIONAL_MISTAKES = (
 check_bidirectional_rnn = Check(
     "3.4",
     "bidirectional_rnn",
-    _bidirectional_reference,
-    _bidirectional_cases,
+    _bidirectional,
+    BIDIRECTIONAL_CASES,
     (
         Output("output", "(L, N, 2 * H_out)", SEQUENCE),
         Output("h_n", "(2, N, H_out)", ("direction",) + STATE),
@@ -214,6 +237,7 @@ check_bidirectional_rnn = Check(
     BIDIRECTIONAL_MISTAKES,
     hint="Run the forward weights on x, the backward weights on x.flip(0) and flip "
     "their outputs back; concatenate the halves along the last axis.",
+    forbidden=FORBIDDEN,
 )
 
 # The checks that the notebook's grader cells call, in order.

@@ -9,7 +9,10 @@
 
 The references are ``torch.nn.RNN`` itself (4.1, 4.2) and, for 4.3, the
 definition ``cat(h_n[0], h_n[1])`` read off ``output`` (the tests prove the
-two agree). Read next: :mod:`rnn_lib.grading.checks.ex05_bptt`.
+two agree). 4.1 and 4.2 are answered from the definitions: building a
+``torch.nn.RNN`` inside them is refused (the text says so), and the batch
+grader adds configurations drawn at random to the ones listed here. Read
+next: :mod:`rnn_lib.grading.checks.ex05_bptt`.
 """
 
 from __future__ import annotations
@@ -18,27 +21,62 @@ from functools import partial
 
 import torch
 
-from rnn_lib.grading.cases import Case, float64_generator, randn
+from rnn_lib.grading.cases import L_DIM, N_DIM, Cases, Dim, randn
 from rnn_lib.grading.checking import Check, Mistake, Output
+from rnn_lib.grading.forbidden import BUILT_RNN
+
+LAYERS_DIM = Dim((1, 2), "look at how num_layers enters")
+DIRECTIONS_DIM = Dim((False, True), "look at what a second direction adds")
+BATCH_FIRST_DIM = Dim((False, True), "look at what batch_first changes, and what not")
+
+
+def _integer(g, low: int, high: int) -> int:
+    """A random int in [low, high] from the check's own generator."""
+    return int(torch.randint(low, high + 1, (), generator=g))
+
+
+def _flag(g) -> bool:
+    return bool(torch.randint(2, (), generator=g))
+
 
 # -- 4.1 rnn_output_shapes -------------------------------------------------------
 
 SHAPE_ARGS = ("L", "N", "H_in", "H_out", "num_layers", "bidirectional", "batch_first")
 
 
-def _shape_cases() -> list[Case]:
-    grid = [
-        (5, 3, 10, 20, 1, False, False),
-        (5, 3, 10, 20, 2, True, False),
-        (6, 4, 3, 7, 2, True, True),
-        (1, 1, 4, 6, 3, False, True),
-        (7, 2, 3, 5, 1, True, True),
-        (4, 6, 2, 8, 2, False, False),
-    ]
-    return [
-        Case(dict(zip(SHAPE_ARGS, values)), dict(zip(SHAPE_ARGS, values)))
-        for values in grid
-    ]
+def _draw_shape(g) -> dict:
+    values = (
+        _integer(g, 1, 9), _integer(g, 1, 9), _integer(g, 1, 12), _integer(g, 1, 12),
+        _integer(g, 1, 3), _flag(g), _flag(g),
+    )  # fmt: skip
+    return dict(zip(SHAPE_ARGS, values))
+
+
+SHAPE_CASES = Cases(
+    lambda sizes, g: dict(sizes),
+    tuple(
+        dict(zip(SHAPE_ARGS, values))
+        for values in [
+            (5, 3, 10, 20, 1, False, False),
+            (5, 3, 10, 20, 2, True, False),
+            (6, 4, 3, 7, 2, True, True),
+            (1, 1, 4, 6, 3, False, True),
+            (7, 2, 3, 5, 1, True, True),
+            (4, 6, 2, 8, 2, False, False),
+        ]
+    ),
+    seed=41,
+    dims={
+        "L": Dim((1, 2), L_DIM.advice),
+        "N": N_DIM,
+        "num_layers": LAYERS_DIM,
+        "bidirectional": DIRECTIONS_DIM,
+        "batch_first": BATCH_FIRST_DIM,
+    },
+    base={"H_in": 3, "H_out": 4},
+    draw=_draw_shape,
+    drawn=3,
+)
 
 
 def _shape_reference(L, N, H_in, H_out, num_layers, bidirectional, batch_first):
@@ -118,11 +156,12 @@ check_rnn_output_shapes = Check(
     "4.1",
     "rnn_output_shapes",
     _shape_reference,
-    _shape_cases,
-    (Output("output shape"), Output("h_n shape")),
+    SHAPE_CASES,
+    (Output("output shape", kind="shape"), Output("h_n shape", kind="shape")),
     SHAPE_MISTAKES,
     hint="output is (L, N, D * H_out), or (N, L, D * H_out) if batch_first; h_n is "
     "(D * num_layers, N, H_out) in every case, with D = 2 if bidirectional else 1.",
+    forbidden=(BUILT_RNN,),
 )
 
 # -- 4.2 count_parameters --------------------------------------------------------
@@ -130,19 +169,36 @@ check_rnn_output_shapes = Check(
 COUNT_ARGS = ("H_in", "H_out", "num_layers", "bidirectional", "bias")
 
 
-def _count_cases() -> list[Case]:
-    grid = [
-        (3, 5, 1, False, True),
-        (3, 5, 2, False, True),
-        (4, 6, 1, True, True),
-        (4, 6, 3, True, True),
-        (2, 7, 2, True, False),
-        (5, 3, 1, False, False),
-    ]
-    return [
-        Case(dict(zip(COUNT_ARGS, values)), dict(zip(COUNT_ARGS, values)))
-        for values in grid
-    ]
+def _draw_count(g) -> dict:
+    values = (_integer(g, 1, 12), _integer(g, 1, 12), _integer(g, 1, 3), _flag(g),
+              _flag(g))  # fmt: skip
+    return dict(zip(COUNT_ARGS, values))
+
+
+COUNT_CASES = Cases(
+    lambda sizes, g: dict(sizes),
+    tuple(
+        dict(zip(COUNT_ARGS, values))
+        for values in [
+            (3, 5, 1, False, True),
+            (3, 5, 2, False, True),
+            (4, 6, 1, True, True),
+            (4, 6, 3, True, True),
+            (2, 7, 2, True, False),
+            (5, 3, 1, False, False),
+        ]
+    ),
+    seed=42,
+    dims={
+        "num_layers": Dim((1, 2, 3), LAYERS_DIM.advice),
+        "bidirectional": DIRECTIONS_DIM,
+        "bias": Dim((False, True), "look at the biases"),
+        "H_in": Dim((1, 2), "look at how H_in enters"),
+        "H_out": Dim((1, 2), "look at how H_out enters"),
+    },
+    draw=_draw_count,
+    drawn=3,
+)
 
 
 def _count_reference(H_in, H_out, num_layers, bidirectional, bias):
@@ -208,43 +264,67 @@ check_count_parameters = Check(
     "4.2",
     "count_parameters",
     _count_reference,
-    _count_cases,
-    (Output("count_parameters"),),
+    COUNT_CASES,
+    (Output("count_parameters", kind="int"),),
     COUNT_MISTAKES,
     hint="Per layer and direction: weight_ih (H_out, layer input), weight_hh "
-    "(H_out, H_out), and two biases of H_out if bias. Check against "
-    "sum(p.numel() for p in torch.nn.RNN(...).parameters()).",
+    "(H_out, H_out), and two biases of H_out if bias. Check your answer against "
+    "sum(p.numel() for p in torch.nn.RNN(...).parameters()) outside the function.",
+    forbidden=(BUILT_RNN,),
 )
 
 # -- 4.3 final_features ----------------------------------------------------------
 
 
-def _final_cases() -> list[Case]:
-    g = float64_generator(43)
-    cases = []
-    for L, N, H, batch_first in [
-        (4, 3, 2, False),
-        (1, 2, 3, True),
-        (5, 1, 2, True),
-        (3, 3, 4, False),
-    ]:
-        rnn = torch.nn.RNN(2, H, bidirectional=True, batch_first=batch_first).double()
-        with torch.no_grad():
-            for p in rnn.parameters():
-                p.copy_(randn(*p.shape, generator=g, scale=0.7))
-            x = randn(*((N, L, 2) if batch_first else (L, N, 2)), generator=g)
-            output, _ = rnn(x)
-        sizes = {"L": L, "N": N, "H_out": H, "batch_first": batch_first}
-        cases.append(Case(sizes, {"output": output, "batch_first": batch_first}))
-    return cases
+def _final_args(sizes: dict, g) -> dict:
+    L, N, H, batch_first = sizes["L"], sizes["N"], sizes["H_out"], sizes["batch_first"]
+    rnn = torch.nn.RNN(2, H, bidirectional=True, batch_first=batch_first).double()
+    with torch.no_grad():
+        for p in rnn.parameters():
+            p.copy_(randn(*p.shape, generator=g, scale=0.7))
+        x = randn(*((N, L, 2) if batch_first else (L, N, 2)), generator=g)
+        output, _ = rnn(x)
+    return {"output": output, "batch_first": batch_first}
+
+
+FINAL_CASES = Cases(
+    _final_args,
+    # batch_first both ways, each with L and N both above 1 and different (a
+    # reshape then differs from a transpose), and with L = 1 and N = 1.
+    tuple(
+        {"L": L, "N": N, "H_out": H, "batch_first": batch_first}
+        for L, N, H, batch_first in [
+            (4, 3, 2, False),
+            (1, 2, 3, True),
+            (5, 1, 2, True),
+            (3, 3, 4, False),
+            (5, 3, 2, True),
+            (2, 4, 3, True),
+        ]
+    ),
+    seed=43,
+    dims={
+        "L": L_DIM,
+        "N": N_DIM,
+        "batch_first": BATCH_FIRST_DIM,
+        "H_out": Dim((1, 2), "look at how the features split into two halves"),
+    },
+)
 
 
 def _final(
-    output, batch_first, forward_at=-1, backward_at=0, time_major=False, order="fb"
-):
+    output, batch_first, forward_at=-1, backward_at=0, time_major=False, order="fb",
+    layout="transpose",
+):  # fmt: skip
     """The summary, with switches that turn on the known mistakes."""
-    # (L, N, 2 H), time first
-    seq = output.transpose(0, 1) if batch_first and not time_major else output
+    seq = output  # (L, N, 2 H), time first, once batch_first is undone
+    if batch_first and not time_major:
+        N, L = output.shape[:2]
+        seq = (
+            output.transpose(0, 1)
+            if layout == "transpose"
+            else output.reshape(L, N, -1)
+        )
     H = seq.shape[-1] // 2
     forward, backward = seq[forward_at, :, :H], seq[backward_at, :, H:]  # (N, H) each
     halves = [forward, backward] if order == "fb" else [backward, forward]
@@ -274,6 +354,12 @@ FINAL_MISTAKES = (
         partial(_final, time_major=True),
     ),
     Mistake(
+        "batch_first undone with reshape",
+        "reshape keeps the entries in memory order, so (N, L, F) read as (L, N, F) mixes "
+        "time steps and rows: swap the axes with output.transpose(0, 1).",
+        partial(_final, layout="reshape"),
+    ),
+    Mistake(
         "halves swapped",
         "keep torch's order, forward first: torch.cat([forward, backward], dim=-1).",
         partial(_final, order="bf"),
@@ -289,7 +375,7 @@ check_final_features = Check(
     "4.3",
     "final_features",
     _final,
-    _final_cases,
+    FINAL_CASES,
     (Output("final_features", "(N, 2 * H_out)", ("batch row", "feature")),),
     FINAL_MISTAKES,
     hint="Concatenate the forward half of the last step with the backward half of "

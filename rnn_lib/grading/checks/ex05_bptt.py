@@ -7,10 +7,14 @@
 - 5.3 ``rnn_backward(grad_output, grad_h_n, x, h_0, output, w_ih, w_hh)``: the
   gradients of a whole layer, backwards in time.
 
-The reference is autograd through :mod:`rnn_lib.functional`. The graded
-functions do not take the biases (the backward pass needs only the states),
-so the reference gives the step a per-row ``b_hh`` that reproduces the given
-states exactly: ``atanh(h_t) - x_t W_ih^T - h_{t-1} W_hh^T``. Read next:
+The reference of 5.1 is the central difference itself, with the step the
+case gives (steps up to 0.1, where a forward difference, another step or a
+float32 result are far off). Those of 5.2 and 5.3 are the chapter's formulas
+written out, so that the tolerance sees the rounding of each product; the
+tests prove them equal to autograd through :mod:`rnn_lib.functional` (the
+graded functions do not take the biases, so that proof gives the step a
+per-row ``b_hh`` that reproduces the given states exactly). None of the
+three may use autograd (the text says so). Read next:
 :mod:`rnn_lib.grading.checks.ex06_gradient_norms`.
 """
 
@@ -21,16 +25,30 @@ from functools import partial
 import torch
 
 from rnn_lib import functional
-from rnn_lib.grading.cases import Case, float64_generator, randn, rnn_weights
+from rnn_lib.grading.cases import (
+    H_IN_DIM,
+    H_OUT_DIM,
+    L_DIM,
+    N_DIM,
+    Case,
+    Cases,
+    Dim,
+    Outcome,
+    Raised,
+    randn,
+    rnn_weights,
+)
 from rnn_lib.grading.checking import Check, Mistake, Output
+from rnn_lib.grading.forbidden import AUTOGRAD, LIB_NUMERICAL_GRADIENT
 
 # -- 5.1 numerical_gradient ------------------------------------------------------
 
 
-def _smooth_function(width: int, g: torch.Generator):
-    """A smooth scalar function of a tensor whose last axis is ``width``."""
-    A = randn(width, 4, generator=g, scale=0.6)
-    b = randn(4, generator=g, scale=0.3)
+def smooth_function(A: torch.Tensor, b: torch.Tensor):
+    """A smooth scalar function of a tensor whose last axis is ``A.shape[0]``.
+
+    Its third derivative is not small, so that the step of a difference matters.
+    """
 
     def f(x):
         return (torch.tanh(x @ A + b) ** 2).sum() + 0.1 * (x**3).sum()
@@ -38,26 +56,53 @@ def _smooth_function(width: int, g: torch.Generator):
     return f
 
 
-def _numerical_cases() -> list[Case]:
-    g = float64_generator(51)
-    cases = []
-    for shape, eps in [((1,), 1e-4), ((3,), 1e-4), ((2, 3), 1e-5), ((4, 2), 1e-4)]:
-        args = {
-            "f": _smooth_function(shape[-1], g),
-            "x": randn(*shape, generator=g),
-            "eps": eps,
-        }
-        cases.append(Case({"x.shape": shape, "eps": eps}, args))
-    return cases
+def _numerical_args(sizes: dict, g) -> dict:
+    shape = sizes["x.shape"]
+    return {
+        "A": randn(shape[-1], 4, generator=g, scale=0.6),
+        "b": randn(4, generator=g, scale=0.3),
+        "x": randn(*shape, generator=g),
+        "eps": sizes["eps"],
+    }
 
 
-def _numerical_reference(f, x, eps):
-    x = x.detach().clone().requires_grad_()
-    (grad,) = torch.autograd.grad(f(x), x)
-    return grad
+def _numerical_call(function, case: Case) -> Outcome:
+    """Give ``function`` the case's smooth function, a fresh x and the step."""
+    args = case.args
+    x = args["x"].clone()
+    try:
+        value = function(smooth_function(args["A"], args["b"]), x, args["eps"])
+    except Exception as error:  # a student's code may raise anything
+        return Outcome(error=Raised.of(error))
+    unchanged = torch.allclose(x, args["x"], rtol=1e-12, atol=1e-12)
+    return Outcome(value=value, modified=() if unchanged else ("x",))
 
 
-def _differences(f, x, eps, kind="central", dtype=None):
+NUMERICAL_CASES = Cases(
+    _numerical_args,
+    # one entry; steps from 1e-3, where rounding is small, to 0.1, where the
+    # central difference's own error (eps^2 f''' / 6) is large: another step,
+    # or another formula, gives another answer.
+    tuple(
+        {"x.shape": shape, "eps": eps}
+        for shape, eps in [((1,), 1e-3), ((3,), 0.1), ((2, 3), 1e-2), ((4, 2), 0.05)]
+    ),
+    seed=51,
+    dims={
+        "x.shape": Dim(
+            ((1,), (2,), (2, 2)),
+            "look at how each entry is perturbed and put back, one at a time",
+        ),
+        "eps": Dim(
+            (1e-3, 0.1),
+            "look at how the step eps enters: use the eps you are given, on both "
+            "sides of x",
+        ),
+    },
+)
+
+
+def _differences(f, x, eps, kind="central", dtype=None, back=False):
     """Finite differences entry by entry, with switches for the known mistakes."""
     grad = torch.zeros(x.shape, dtype=dtype or x.dtype)
     flat = grad.view(-1)
@@ -71,7 +116,7 @@ def _differences(f, x, eps, kind="central", dtype=None):
             flat[i] = (f(x + step) - f(x - step)) / eps
         else:
             flat[i] = (f(x + step) - f(x - step)) / (2 * eps)
-    return grad
+    return grad.to(x.dtype) if back else grad
 
 
 def _not_restored(f, x, eps):
@@ -124,17 +169,25 @@ NUMERICAL_MISTAKES = (
         "use torch.zeros_like(x).",
         partial(_differences, dtype=torch.float32),
     ),
+    Mistake(
+        "gradient stored in float32",
+        "torch.zeros(x.shape) is float32 and rounds every entry to about 7 digits, "
+        "even when the result is turned back into float64: use torch.zeros_like(x).",
+        partial(_differences, dtype=torch.float32, back=True),
+    ),
 )
 
 check_numerical_gradient = Check(
     "5.1",
     "numerical_gradient",
-    _numerical_reference,
-    _numerical_cases,
+    _differences,
+    NUMERICAL_CASES,
     (Output("numerical_gradient", "like x", ("index",) * 2),),
     NUMERICAL_MISTAKES,
     hint="For each entry i: (f(x + eps e_i) - f(x - eps e_i)) / (2 eps), with e_i "
     "zero except for a 1 at entry i.",
+    call=_numerical_call,
+    forbidden=(AUTOGRAD, LIB_NUMERICAL_GRADIENT),
 )
 
 # -- 5.2 rnn_step_backward -------------------------------------------------------
@@ -148,35 +201,30 @@ GRADIENTS_STEP = (
 )
 
 
-def _leaves(*tensors):
-    return [t.detach().clone().requires_grad_() for t in tensors]
+def _step_backward_args(sizes: dict, g) -> dict:
+    N, H_in, H_out = sizes["N"], sizes["H_in"], sizes["H_out"]
+    x, h = randn(N, H_in, generator=g), torch.tanh(randn(N, H_out, generator=g))
+    w = rnn_weights(H_in, H_out, g)
+    h_new = functional.rnn_step(x, h, *w.values())  # (N, H_out)
+    return {
+        "grad_h_new": randn(N, H_out, generator=g),
+        "x": x,
+        "h": h,
+        "h_new": h_new,
+        "w_ih": w["w_ih"],
+        "w_hh": w["w_hh"],
+    }
 
 
-def _step_backward_cases() -> list[Case]:
-    g = float64_generator(52)
-    cases = []
-    for N, H_in, H_out in [(1, 3, 4), (3, 4, 4), (2, 1, 3), (4, 5, 2)]:
-        x, h = randn(N, H_in, generator=g), torch.tanh(randn(N, H_out, generator=g))
-        w = rnn_weights(H_in, H_out, g)
-        h_new = functional.rnn_step(x, h, *w.values())  # (N, H_out)
-        args = {
-            "grad_h_new": randn(N, H_out, generator=g),
-            "x": x,
-            "h": h,
-            "h_new": h_new,
-            "w_ih": w["w_ih"],
-            "w_hh": w["w_hh"],
-        }
-        cases.append(Case({"N": N, "H_in": H_in, "H_out": H_out}, args))
-    return cases
-
-
-def _step_backward_reference(grad_h_new, x, h, h_new, w_ih, w_hh):
-    x, h, w_ih, w_hh = _leaves(x, h, w_ih, w_hh)
-    b = torch.zeros(w_hh.shape[0], dtype=x.dtype, requires_grad=True)
-    rest = (torch.atanh(h_new) - x @ w_ih.T - h @ w_hh.T).detach()  # (N, H_out)
-    h_again = functional.rnn_step(x, h, w_ih, w_hh, b, rest)  # equals h_new
-    return torch.autograd.grad(h_again, (x, h, w_ih, w_hh, b), grad_h_new)
+STEP_BACKWARD_CASES = Cases(
+    _step_backward_args,
+    tuple(
+        {"N": N, "H_in": H_in, "H_out": H_out}
+        for N, H_in, H_out in [(1, 3, 4), (3, 4, 4), (2, 1, 3), (4, 5, 2)]
+    ),
+    seed=52,
+    dims={"N": N_DIM, "H_in": H_IN_DIM, "H_out": H_OUT_DIM},
+)
 
 
 def _step_backward(grad_h_new, x, h, h_new, w_ih, w_hh, deriv="1 - h_new^2", transposed="",
@@ -248,13 +296,14 @@ STEP_BACKWARD_MISTAKES = (
 check_rnn_step_backward = Check(
     "5.2",
     "rnn_step_backward",
-    _step_backward_reference,
-    _step_backward_cases,
+    _step_backward,
+    STEP_BACKWARD_CASES,
     GRADIENTS_STEP,
     STEP_BACKWARD_MISTAKES,
     hint="delta = grad_h_new * (1 - h_new**2); then grad_x = delta @ w_ih, grad_h = "
     "delta @ w_hh, grad_w_ih = delta.T @ x, grad_w_hh = delta.T @ h, grad_b = "
     "delta.sum(0).",
+    forbidden=(AUTOGRAD,),
 )
 
 # -- 5.3 rnn_backward ------------------------------------------------------------
@@ -268,38 +317,36 @@ GRADIENTS_LAYER = (
 )
 
 
-def _backward_cases() -> list[Case]:
-    g = float64_generator(53)
-    cases = []
-    for L, N, H_in, H_out in [(1, 2, 3, 4), (4, 1, 2, 3), (3, 3, 3, 3), (6, 2, 4, 5)]:
-        x, h_0 = randn(L, N, H_in, generator=g), randn(N, H_out, generator=g, scale=0.8)
-        w = rnn_weights(H_in, H_out, g)
-        output, _ = functional.rnn_layer(x, h_0, *w.values())  # (L, N, H_out)
-        args = {
-            "grad_output": randn(L, N, H_out, generator=g),
-            "grad_h_n": randn(N, H_out, generator=g),
-            "x": x,
-            "h_0": h_0,
-            "output": output,
-            "w_ih": w["w_ih"],
-            "w_hh": w["w_hh"],
-        }
-        cases.append(Case({"L": L, "N": N, "H_in": H_in, "H_out": H_out}, args))
-    return cases
+def _backward_args(sizes: dict, g) -> dict:
+    L, N, H_in, H_out = sizes["L"], sizes["N"], sizes["H_in"], sizes["H_out"]
+    x, h_0 = randn(L, N, H_in, generator=g), randn(N, H_out, generator=g, scale=0.8)
+    w = rnn_weights(H_in, H_out, g)
+    output, _ = functional.rnn_layer(x, h_0, *w.values())  # (L, N, H_out)
+    return {
+        "grad_output": randn(L, N, H_out, generator=g),
+        "grad_h_n": randn(N, H_out, generator=g),
+        "x": x,
+        "h_0": h_0,
+        "output": output,
+        "w_ih": w["w_ih"],
+        "w_hh": w["w_hh"],
+    }
 
 
-def _backward_reference(grad_output, grad_h_n, x, h_0, output, w_ih, w_hh):
-    x, h_0, w_ih, w_hh = _leaves(x, h_0, w_ih, w_hh)
-    b = torch.zeros(w_hh.shape[0], dtype=x.dtype, requires_grad=True)
-    previous = torch.cat([h_0.detach()[None], output[:-1]])  # (L, N, H_out), h_{t-1}
-    # (L, N, H_out)
-    rest = (torch.atanh(output) - x @ w_ih.T - previous @ w_hh.T).detach()
-    h, states = h_0, []
-    for t in range(x.shape[0]):
-        h = functional.rnn_step(x[t], h, w_ih, w_hh, b, rest[t])  # (N, H_out)
-        states.append(h)
-    loss = (torch.stack(states) * grad_output).sum() + (h * grad_h_n).sum()
-    return torch.autograd.grad(loss, (x, h_0, w_ih, w_hh, b))
+BACKWARD_CASES = Cases(
+    _backward_args,
+    tuple(
+        {"L": L, "N": N, "H_in": H_in, "H_out": H_out}
+        for L, N, H_in, H_out in [
+            (1, 2, 3, 4),
+            (4, 1, 2, 3),
+            (3, 3, 3, 3),
+            (6, 2, 4, 5),
+        ]
+    ),
+    seed=53,
+    dims={"L": L_DIM, "N": N_DIM, "H_in": H_IN_DIM, "H_out": H_OUT_DIM},
+)
 
 
 def _backward(grad_output, grad_h_n, x, h_0, output, w_ih, w_hh, carry=True, direct=True,
@@ -372,13 +419,15 @@ BACKWARD_MISTAKES = (
 check_rnn_backward = Check(
     "5.3",
     "rnn_backward",
-    _backward_reference,
-    _backward_cases,
+    _backward,
+    BACKWARD_CASES,
     GRADIENTS_LAYER,
     BACKWARD_MISTAKES,
     hint="Go from t = L - 1 down to 0: dL/dh_t = grad_output[t] (+ grad_h_n at the last "
     "step) + the gradient from step t + 1; call rnn_step_backward with h = h_{t-1}; "
-    "add up the weight gradients. If check_rnn_step_backward fails, fix it first.",
+    "add up the weight gradients.",
+    forbidden=(AUTOGRAD,),
+    uses=(check_rnn_step_backward,),
 )
 
 # The checks that the notebook's grader cells call, in order.

@@ -5,9 +5,12 @@
 - 6.2 ``clip_grad_norm_(parameters, max_norm) -> total_norm``: global-norm
   clipping, in place.
 
-The references are :func:`rnn_lib.diagnostics.jacobian_products` and
-:func:`rnn_lib.clipping.clip_grad_norm_` (both proven against autograd and
-torch by their own tests). Read next:
+The reference of 6.1 is :func:`rnn_lib.diagnostics.jacobian_products`
+(proven against autograd by its own tests). 6.2 has two, since its text
+allows both: the exact factor ``max_norm / total_norm`` that the exercise
+teaches (:func:`clip_exactly`), and torch's ``max_norm / (total_norm +
+1e-6)`` (:func:`rnn_lib.clipping.clip_grad_norm_`). Neither exercise may call
+the library's own versions (the text says so). Read next:
 :mod:`rnn_lib.grading.checks.ex07_char_model`.
 """
 
@@ -18,22 +21,39 @@ from functools import partial
 import torch
 
 from rnn_lib import clipping, diagnostics, functional
-from rnn_lib.grading.cases import Case, Outcome, float64_generator, randn
+from rnn_lib.grading.cases import L_DIM, Case, Cases, Dim, Outcome, Raised, randn
 from rnn_lib.grading.checking import Check, Mistake, Output
+from rnn_lib.grading.forbidden import AUTOGRAD, LIB_CLIP, LIB_JACOBIANS, TORCH_CLIP
 
 # -- 6.1 jacobian_norms ----------------------------------------------------------
 
 
-def _jacobian_cases() -> list[Case]:
-    g = float64_generator(61)
-    cases = []
-    for L, H, gain in [(1, 3, 1.0), (4, 2, 1.5), (6, 4, 0.8), (3, 5, 2.0)]:
-        w_ih = randn(H, 2, generator=g, scale=0.7)
-        w_hh = randn(H, H, generator=g, scale=gain * H**-0.5)
-        x, h_0 = randn(L, 1, 2, generator=g), torch.zeros(1, H, dtype=torch.float64)
-        output, _ = functional.rnn_layer(x, h_0, w_ih, w_hh)
-        cases.append(Case({"L": L, "H": H}, {"h": output[:, 0], "w_hh": w_hh}))
-    return cases
+def _jacobian_args(sizes: dict, g) -> dict:
+    L, H, gain = sizes["L"], sizes["H"], sizes["gain"]
+    w_ih = randn(H, 2, generator=g, scale=0.7)
+    w_hh = randn(H, H, generator=g, scale=gain * H**-0.5)
+    x, h_0 = randn(L, 1, 2, generator=g), torch.zeros(1, H, dtype=torch.float64)
+    output, _ = functional.rnn_layer(x, h_0, w_ih, w_hh)
+    return {"h": output[:, 0], "w_hh": w_hh}
+
+
+JACOBIAN_CASES = Cases(
+    _jacobian_args,
+    tuple(
+        {"L": L, "H": H, "gain": gain}
+        for L, H, gain in [(1, 3, 1.0), (4, 2, 1.5), (6, 4, 0.8), (3, 5, 2.0)]
+    ),
+    seed=61,
+    dims={
+        "L": L_DIM,
+        "H": Dim(
+            (1, 2),
+            "look at the order of the matrix products and the side of "
+            "the tanh' factor (they do not matter for H = 1)",
+        ),
+    },  # fmt: skip
+    base={"gain": 1.5},
+)
 
 
 def _jacobian_reference(h, w_hh):
@@ -109,35 +129,53 @@ check_jacobian_norms = Check(
     "6.1",
     "jacobian_norms",
     _jacobian_reference,
-    _jacobian_cases,
+    JACOBIAN_CASES,
     (Output("jacobian_norms", "(L,)", ("entry",)),),
     JACOBIAN_MISTAKES,
     hint="Start from the identity; for k = 1..L multiply on the right by "
     "diag(1 - h[L-k]**2) @ w_hh and record torch.linalg.matrix_norm(P, ord=2).",
+    forbidden=(AUTOGRAD, LIB_JACOBIANS),
 )
 
 # -- 6.2 clip_grad_norm_ ---------------------------------------------------------
 
 
-def _clip_cases() -> list[Case]:
-    g = float64_generator(62)
-    cases = []
-    settings = [
-        ([(3, 4), (4,), (2,)], [2.0, 1.0, 0.05], 1.0),  # clipped; one small tensor
-        ([(2, 2), (3,), (1,)], [0.1, 0.1, 0.1], 5.0),  # already short: unchanged
-        ([(4, 3), (3,), (5,)], [1.0, 1.0, None], 2.0),  # a parameter without .grad
-        ([(1, 1), (6,), (2, 3)], [3.0, 0.5, 0.2], 0.5),
+def _clip_args(sizes: dict, g) -> dict:
+    scales = sizes["scales"]
+    grads = [
+        None if s is None else randn(*shape, generator=g, scale=s)
+        for shape, s in zip(sizes["shapes"], scales)
     ]
-    for shapes, scales, max_norm in settings:
-        grads = [
-            None if s is None else randn(*shape, generator=g, scale=s)
-            for shape, s in zip(shapes, scales)
-        ]
-        sizes = {"shapes": [tuple(s) for s in shapes], "max_norm": max_norm}
-        if None in scales:
-            sizes["parameters[2].grad"] = None
-        cases.append(Case(sizes, {"grads": grads, "max_norm": max_norm}))
-    return cases
+    return {"grads": grads, "max_norm": sizes["max_norm"]}
+
+
+def _clip_sizes(shapes, scales, max_norm) -> dict:
+    return {"shapes": shapes, "scales": scales, "max_norm": max_norm}
+
+
+CLIP_CASES = Cases(
+    _clip_args,
+    (
+        _clip_sizes([(3, 4), (4,), (2,)], [2.0, 1.0, 0.05], 1.0),  # clipped; one small
+        _clip_sizes([(2, 2), (3,), (1,)], [0.1, 0.1, 0.1], 5.0),  # short: unchanged
+        _clip_sizes([(4, 3), (3,), (5,)], [1.0, 1.0, None], 2.0),  # one without .grad
+        _clip_sizes([(1, 1), (6,), (2, 3)], [3.0, 0.5, 0.2], 0.5),
+    ),
+    seed=62,
+    dims={
+        "max_norm": Dim(
+            (100.0, 0.5),
+            "look at the rescaling (it happens only when "
+            "the total norm exceeds max_norm)",
+        ),
+        "scales": Dim(
+            ([1.0, 1.0, 1.0], [2.0, 0.1, 1.0], [1.0, 1.0, None]),
+            "look at how every gradient enters the one global norm, and "
+            "at a parameter without .grad",
+        ),
+    },  # fmt: skip
+    base={"shapes": [(2,), (1,), (2, 1)]},
+)
 
 
 def _clip_call(function, case: Case) -> Outcome:
@@ -151,12 +189,13 @@ def _clip_call(function, case: Case) -> Outcome:
     try:
         total = function(parameters, case.args["max_norm"])
     except Exception as error:  # a student's code may raise anything
-        return Outcome(error=error)
+        return Outcome(error=Raised.of(error))
     grads = [None if p.grad is None else p.grad.detach().clone() for p in parameters]
     return Outcome(value=(total, *grads))
 
 
-def _reference_clip(parameters, max_norm):
+def _torch_clip(parameters, max_norm):
+    """torch's clipping: the factor is max_norm / (total_norm + 1e-6)."""
     return clipping.clip_grad_norm_(parameters, max_norm)
 
 
@@ -175,6 +214,11 @@ def _clip(parameters, max_norm, per_tensor=False, clamp=False, always=False, aft
         elif in_place:
             g.mul_(scale)
     return total * scale if after else total
+
+
+def clip_exactly(parameters, max_norm):
+    """Global-norm clipping as exercise 6.2 teaches it: the factor max_norm / total_norm."""
+    return _clip(parameters, max_norm)
 
 
 CLIP_MISTAKES = (
@@ -221,10 +265,10 @@ CLIP_MISTAKES = (
 check_clip_grad_norm_ = Check(
     "6.2",
     "clip_grad_norm_",
-    _reference_clip,
-    _clip_cases,
+    clip_exactly,
+    CLIP_CASES,
     (
-        Output("total norm"),
+        Output("total norm", kind="number"),
         Output("parameters[0].grad", dims=("row", "column")),
         Output("parameters[1].grad", dims=("entry",)),
         Output("parameters[2].grad", dims=("row", "column")),
@@ -233,6 +277,8 @@ check_clip_grad_norm_ = Check(
     hint="total = sqrt(sum over gradients of (g**2).sum()); if total > max_norm, "
     "multiply every gradient in place by max_norm / total; return total.",
     call=_clip_call,
+    alternatives=(_torch_clip,),
+    forbidden=(TORCH_CLIP, LIB_CLIP),
 )
 
 # The checks that the notebook's grader cells call, in order.

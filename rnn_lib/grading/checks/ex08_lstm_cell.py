@@ -4,7 +4,8 @@
   LSTM step with torch's gate order (i, f, g, o).
 
 The reference is :func:`rnn_lib.gated.lstm_step` (proven against
-``torch.nn.LSTM`` by its own tests). The last of the checks; read next
+``torch.nn.LSTM`` by its own tests); neither torch's LSTM nor the course's
+may be called (the text says so). The last of the checks; read next
 :mod:`rnn_lib.grading.release`, which makes the student notebooks.
 """
 
@@ -15,22 +16,34 @@ from functools import partial
 import torch
 
 from rnn_lib import gated
-from rnn_lib.grading.cases import Case, float64_generator, randn, rnn_weights
+from rnn_lib.grading.cases import H_IN_DIM, N_DIM, Cases, Dim, randn, rnn_weights
 from rnn_lib.grading.checking import STATE, Check, Mistake, Output
+from rnn_lib.grading.forbidden import LIB_LSTM, TORCH_LSTM
 
 
-def _lstm_cases() -> list[Case]:
-    g = float64_generator(81)
-    cases = []
-    for N, H_in, H in [(1, 3, 2), (3, 4, 4), (2, 1, 3), (4, 5, 2)]:
-        args = {
-            "x": randn(N, H_in, generator=g),
-            "h": torch.tanh(randn(N, H, generator=g)),
-            "c": randn(N, H, generator=g),
-            **rnn_weights(H_in, H, g, gates=4),
-        }
-        cases.append(Case({"N": N, "H_in": H_in, "H_out": H}, args))
-    return cases
+def _lstm_args(sizes: dict, g) -> dict:
+    N, H_in, H = sizes["N"], sizes["H_in"], sizes["H_out"]
+    return {
+        "x": randn(N, H_in, generator=g),
+        "h": torch.tanh(randn(N, H, generator=g)),
+        "c": randn(N, H, generator=g),
+        **rnn_weights(H_in, H, g, gates=4),
+    }
+
+
+LSTM_CASES = Cases(
+    _lstm_args,
+    tuple(
+        {"N": N, "H_in": H_in, "H_out": H}
+        for N, H_in, H in [(1, 3, 2), (3, 4, 4), (2, 1, 3), (4, 5, 2)]
+    ),
+    seed=81,
+    dims={
+        "N": N_DIM,
+        "H_in": H_IN_DIM,
+        "H_out": Dim((1, 2), "look at how the four gate blocks are split and ordered"),
+    },
+)
 
 
 def _lstm(x, h, c, w_ih, w_hh, b_ih, b_hh, order="ifgo", candidate=torch.tanh, forget=True,
@@ -99,11 +112,12 @@ check_lstm_cell = Check(
     "8.1",
     "lstm_cell",
     gated.lstm_step,
-    _lstm_cases,
+    LSTM_CASES,
     (Output("h_new", "(N, H_out)", STATE), Output("c_new", "(N, H_out)", STATE)),
     LSTM_MISTAKES,
     hint="gates = x @ w_ih.T + b_ih + h @ w_hh.T + b_hh; i, f, g, o = gates.chunk(4, 1); "
     "c_new = sigmoid(f) * c + sigmoid(i) * tanh(g); h_new = sigmoid(o) * tanh(c_new).",
+    forbidden=(TORCH_LSTM, LIB_LSTM),
 )
 
 # The checks that the notebook's grader cells call, in order.
