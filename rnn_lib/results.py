@@ -104,6 +104,19 @@ def load(name: str, *, directory: Path = RESULTS) -> tuple[dict, dict]:
     return record["data"], record["provenance"]
 
 
+def save_tensors(name: str, tensors: dict, *, directory: Path = RESULTS) -> Path:
+    """Write trained weights (a dict of state dicts) to ``directory / f"{name}.pt"``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.pt"
+    torch.save(tensors, path)
+    return path
+
+
+def load_tensors(name: str, *, directory: Path = RESULTS) -> dict:
+    """What :func:`save_tensors` wrote, read with ``weights_only=True`` (no code runs)."""
+    return torch.load(directory / f"{name}.pt", weights_only=True)
+
+
 def provenance(record: dict) -> str:
     """One sentence a chapter prints under the numbers it read."""
     return (

@@ -20,3 +20,12 @@ def test_missing_results_name_the_ones_there(tmp_path):
     results.save("adding", {}, directory=tmp_path)
     with pytest.raises(ValueError, match=r"name must be 'adding', got 'addding'"):
         results.load("addding", directory=tmp_path)
+
+
+def test_tensors_round_trip(tmp_path):
+    import torch
+
+    weights = {"RNN": [{"weight": torch.arange(3.0)}]}
+    results.save_tensors("models", weights, directory=tmp_path)
+    loaded = results.load_tensors("models", directory=tmp_path)
+    assert torch.equal(loaded["RNN"][0]["weight"], torch.arange(3.0))

@@ -6,7 +6,9 @@
 * ``adding``: the adding problem for the RNN, the LSTM and the GRU (32 units,
   torch's initialisation, rnn_lib's modules) at lengths 10 to 320, five seeds
   each, trained together (:func:`rnn_lib.memory.train_adders`). A model is
-  not tried at a length once no seed solved the length before.
+  not tried at a length once no seed solved the length before. The models
+  trained at length 80 are kept (``book/results/gated_adding_models.pt``): the
+  chapter measures their gradients and forget gates.
 * ``lm``: chapter 7's character model (its configuration, rnn_lib's cells)
   with cell="rnn", "lstm" and "gru", three seeds each.
 
@@ -36,8 +38,11 @@ LM = {"seeds": [0, 1, 2], "embedding_dim": 64, "hidden_size": 256, "steps": 300,
       "batch_size": 128, "seq_len": 32, "lr": 3e-3, "clip": 1.0}  # fmt: skip
 
 
+KEPT_LENGTH = 80  # the models trained at this length are saved
+
+
 def adding() -> dict:
-    table = {}
+    table, kept = {}, {}
     for kind, module in KINDS.items():
         table[kind] = []
         for length in ADDING["lengths"]:
@@ -60,7 +65,10 @@ def adding() -> dict:
             }
             table[kind].append(row)
             print(kind, row, flush=True)
-    return {"config": ADDING, "table": table}
+            if length == KEPT_LENGTH:
+                kept[kind] = [model.state_dict() for model in runs.models]
+    results.save_tensors("gated_adding_models", kept)
+    return {"config": {**ADDING, "kept_length": KEPT_LENGTH}, "table": table}
 
 
 def lm() -> dict:
