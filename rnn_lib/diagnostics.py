@@ -252,7 +252,8 @@ def gradient_norms_through_time(
         ``dL/dh_t`` (``t = 0`` is the initial state).
     """
     _check_single_direction(module)
-    if isinstance(module, nn.LSTM):
+    # torch.nn.LSTM, and rnn_lib's LSTM, whose state names are (h_0, c_0)
+    if isinstance(module, nn.LSTM) or len(getattr(module, "state_names", ())) == 2:
         raise ValueError("expected an RNN or GRU (one state tensor), got an LSTM")
     x = _seq_first(module, input)  # (L, N, H_in)
     if h_0 is None:

@@ -317,3 +317,12 @@ def test_jacobian_norms_at_radius_match_autograd_on_the_network_it_describes():
     # out of rnn_lib.plotting, where it seeded torch's global generator
     before = [1.0, 1.1972995, 1.3203232, 1.01185, 0.7558551, 0.6121335, 0.563957]
     assert norms[:, 0].tolist() == pytest.approx(before, rel=1e-5)
+
+
+@pytest.mark.parametrize("lstm", [torch.nn.LSTM(2, 3), rnn_lib.LSTM(2, 3)])
+def test_gradient_norms_through_time_refuses_an_lstm(lstm):
+    """Two state tensors: the caller must present them as one (chapter 8 does)."""
+    with pytest.raises(ValueError, match="expected an RNN or GRU"):
+        diagnostics.gradient_norms_through_time(
+            lstm, torch.randn(4, 1, 2), lambda output, h_n: output.sum()
+        )
