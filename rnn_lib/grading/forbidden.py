@@ -44,11 +44,7 @@ REVERSED_LAYER = Forbidden(
 BUILT_RNN = _rule("torch.nn.RNN", torch.nn.RNN.__init__, torch.nn.RNNBase.__init__)
 
 # Gradients computed for the student.
-AUTOGRAD = _rule(
-    "autograd (loss.backward() or torch.autograd.grad)",
-    torch.autograd.grad,
-    torch.autograd.backward,
-)
+AUTOGRAD = _rule("torch.autograd", torch.autograd.grad, torch.autograd.backward)
 LIB_NUMERICAL_GRADIENT = _rule(
     "rnn_lib.bptt.numerical_gradient", rnn_lib_bptt.numerical_gradient
 )
@@ -69,15 +65,13 @@ LIB_CLIP = _rule("rnn_lib.clipping.clip_grad_norm_", clipping.clip_grad_norm_)
 
 # The LSTM, done by torch or by the course's own code.
 TORCH_LSTM = _rule(
-    "torch.nn.LSTMCell",
-    torch.nn.LSTMCell.forward,
-    torch.nn.LSTM.forward,
-    torch.lstm_cell,
-    torch.lstm,
+    "torch.nn.LSTMCell", torch.nn.LSTMCell.forward, torch.nn.LSTM.forward
 )
+TORCH_LSTM_KERNEL = _rule("torch.lstm_cell", torch.lstm_cell, torch.lstm)
 LIB_LSTM = _rule(
-    "rnn_lib's lstm_step",
+    "rnn_lib.gated.lstm_step",
     gated_functional.lstm_step,
     rnn_lib.LSTMCell.forward,
     rnn_lib.LSTM.forward,
 )
+LSTM = (TORCH_LSTM, TORCH_LSTM_KERNEL, LIB_LSTM)

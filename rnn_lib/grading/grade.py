@@ -32,6 +32,7 @@ out of memory), ``error`` (the kernel died or could not run) or ``invalid``
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import os
 import re
@@ -40,6 +41,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
+import torch
 
 from rnn_lib.grading import sandbox
 from rnn_lib.grading.answers import answer_cell, file_name, read_answers, write_inputs
@@ -278,7 +280,19 @@ def grade(
         )
         return result
 
-    with sandbox.Subreaper(), concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-        results = list(pool.map(one, paths, declared))
+    with _one_thread(), sandbox.Subreaper():
+        with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+            results = list(pool.map(one, paths, declared))
         sandbox.sweep_all()
     return results
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """Torch on one thread while judging: the references are small, the jobs many."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -53,7 +53,7 @@ def _draw_shape(g) -> dict:
 
 
 SHAPE_CASES = Cases(
-    lambda sizes, g: dict(sizes),
+    lambda sizes, g: {name: sizes[name] for name in SHAPE_ARGS},  # in the call's order
     tuple(
         dict(zip(SHAPE_ARGS, values))
         for values in [
@@ -176,7 +176,7 @@ def _draw_count(g) -> dict:
 
 
 COUNT_CASES = Cases(
-    lambda sizes, g: dict(sizes),
+    lambda sizes, g: {name: sizes[name] for name in COUNT_ARGS},
     tuple(
         dict(zip(COUNT_ARGS, values))
         for values in [

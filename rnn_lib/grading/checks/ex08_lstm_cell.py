@@ -18,7 +18,7 @@ import torch
 from rnn_lib import gated
 from rnn_lib.grading.cases import H_IN_DIM, N_DIM, Cases, Dim, randn, rnn_weights
 from rnn_lib.grading.checking import STATE, Check, Mistake, Output
-from rnn_lib.grading.forbidden import LIB_LSTM, TORCH_LSTM
+from rnn_lib.grading.forbidden import LSTM
 
 
 def _lstm_args(sizes: dict, g) -> dict:
@@ -117,7 +117,7 @@ check_lstm_cell = Check(
     LSTM_MISTAKES,
     hint="gates = x @ w_ih.T + b_ih + h @ w_hh.T + b_hh; i, f, g, o = gates.chunk(4, 1); "
     "c_new = sigmoid(f) * c + sigmoid(i) * tanh(g); h_new = sigmoid(o) * tanh(c_new).",
-    forbidden=(TORCH_LSTM, LIB_LSTM),
+    forbidden=LSTM,
 )
 
 # The checks that the notebook's grader cells call, in order.
