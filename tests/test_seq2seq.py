@@ -59,29 +59,31 @@ def test_source_mask_refuses_impossible_lengths(lengths, length, message):
         s2s.source_mask(torch.tensor(lengths), length)
 
 
-def _attention_inputs(seed=0, lengths=(4, 2, 1), H_q=3, H_m=5, H_a=6):
+def _attention_inputs(seed=0, lengths=(4, 2, 1), H_dec=3, H_enc=5, H_att=6):
     g = torch.Generator().manual_seed(seed)
     L, N = max(lengths), len(lengths)
-    query = torch.randn(N, H_q, generator=g, dtype=torch.float64)
-    memory = torch.randn(L, N, H_m, generator=g, dtype=torch.float64)
+    query = torch.randn(N, H_dec, generator=g, dtype=torch.float64)
+    memory = torch.randn(L, N, H_enc, generator=g, dtype=torch.float64)
     mask = s2s.source_mask(torch.tensor(lengths), L)
-    w_query = torch.randn(H_a, H_q, generator=g, dtype=torch.float64)
-    w_key = torch.randn(H_a, H_m, generator=g, dtype=torch.float64)
-    v = torch.randn(H_a, generator=g, dtype=torch.float64)
-    return query, memory, mask, w_query, w_key, v
+    w_dec = torch.randn(H_att, H_dec, generator=g, dtype=torch.float64)
+    w_enc = torch.randn(H_att, H_enc, generator=g, dtype=torch.float64)
+    w_score = torch.randn(H_att, generator=g, dtype=torch.float64)
+    return query, memory, mask, w_dec, w_enc, w_score
 
 
 def test_additive_attention_by_hand():
-    query, memory, mask, w_query, w_key, v = _attention_inputs()
-    context, weights = s2s.additive_attention(query, memory, mask, w_query, w_key, v)
+    query, memory, mask, w_dec, w_enc, w_score = _attention_inputs()
+    context, weights = s2s.additive_attention(
+        query, memory, mask, w_dec, w_enc, w_score
+    )
     L, N, H_m = memory.shape
     assert context.shape == (N, H_m) and weights.shape == (L, N)
     for n in range(N):
         length = int(mask[:, n].sum())
         scores = [
             sum(
-                v[a] * math.tanh(w_query[a] @ query[n] + w_key[a] @ memory[j, n])
-                for a in range(len(v))
+                w_score[a] * math.tanh(w_dec[a] @ query[n] + w_enc[a] @ memory[j, n])
+                for a in range(len(w_score))
             )
             for j in range(length)
         ]
@@ -95,23 +97,27 @@ def test_additive_attention_by_hand():
 
 
 def test_attention_ignores_what_the_padding_holds():
-    query, memory, mask, w_query, w_key, v = _attention_inputs(seed=1)
-    context, weights = s2s.additive_attention(query, memory, mask, w_query, w_key, v)
+    query, memory, mask, w_dec, w_enc, w_score = _attention_inputs(seed=1)
+    context, weights = s2s.additive_attention(
+        query, memory, mask, w_dec, w_enc, w_score
+    )
     noisy = memory.masked_fill(~mask.unsqueeze(-1), 1e3)
-    context2, weights2 = s2s.additive_attention(query, noisy, mask, w_query, w_key, v)
+    context2, weights2 = s2s.additive_attention(
+        query, noisy, mask, w_dec, w_enc, w_score
+    )
     torch.testing.assert_close(context, context2)
     torch.testing.assert_close(weights, weights2)
     torch.testing.assert_close(weights.sum(0), torch.ones(3, dtype=torch.float64))
 
 
 def test_attention_with_precomputed_keys_and_as_a_module():
-    query, memory, mask, w_query, w_key, v = _attention_inputs(seed=2)
-    expected = s2s.additive_attention(query, memory, mask, w_query, w_key, v)
+    query, memory, mask, w_dec, w_enc, w_score = _attention_inputs(seed=2)
+    expected = s2s.additive_attention(query, memory, mask, w_dec, w_enc, w_score)
     module = s2s.AdditiveAttention(3, 5, 6).to(torch.float64)
     with torch.no_grad():
-        module.w_query.copy_(w_query)
-        module.w_key.copy_(w_key)
-        module.v.copy_(v)
+        module.w_dec.copy_(w_dec)
+        module.w_enc.copy_(w_enc)
+        module.w_score.copy_(w_score)
     for got in (
         module(query, memory, mask),
         module(query, memory, mask, module.keys(memory)),
@@ -443,7 +449,7 @@ def test_seq2seq_arguments(kwargs, error, message):
 def test_encoder_refuses_a_source_of_the_wrong_rank():
     model = _model(attention=False)
     with pytest.raises(
-        ValueError, match=r"expected source of shape \(L_x, N\), got \(3,\)"
+        ValueError, match=r"expected source of shape \(L_src, N\), got \(3,\)"
     ):
         model.encoder(torch.tensor([1, 2, 3]), torch.tensor([3]))
     with pytest.raises(
@@ -469,5 +475,38 @@ def test_fit_learns_to_copy_one_token():
         target_out = torch.cat([tokens, torch.full((1, 32), EOS)])
         return tokens, torch.ones(32, dtype=torch.long), target_in, target_out
 
-    losses = s2s.fit(model, batches, steps=60, lr=1e-2)
-    assert len(losses) == 60 and losses[-1] < 0.1 < losses[0]
+    history = s2s.fit(
+        model, batches, steps=40, lr=1e-2, measure=lambda: model.training, every=15
+    )
+    losses = history.train_loss
+    assert len(losses) == 40 and losses[-1] < 0.2 < losses[0]
+    assert history.measured_step == [0, 15, 30, 40]
+    assert history.measured == [False] * 4 and not model.training
+
+
+def test_evaluate():
+    model = _model(attention=True, seed=7)
+    g = torch.Generator().manual_seed(7)
+    lengths, target_lengths = torch.tensor([3, 2, 4]), [3, 1, 2]
+    source = _batch(lengths.tolist(), 11, g)
+    target_out = _batch(target_lengths, 7, g, start=3)
+    for n, steps in enumerate(target_lengths):
+        target_out[steps - 1, n] = EOS
+    target_in = torch.cat([torch.full((1, 3), BOS), target_out[:-1]])
+    target_in[target_out == PAD] = PAD
+    batch = (source, lengths, target_in, target_out)
+    result = s2s.evaluate(model, batch, BOS, EOS, 5)
+    with torch.no_grad():
+        logits, _ = model(source, lengths, target_in)
+        step, state = model.decoding_step(source, lengths)
+        tokens, _ = s2s.greedy_decode(step, state, 3, BOS, EOS, 5)
+    right = [
+        int(logits[t, n].argmax() == target_out[t, n])
+        for n, steps in enumerate(target_lengths)
+        for t in range(steps)
+    ]
+    assert result["token_accuracy"] == pytest.approx(sum(right) / len(right))
+    assert result["loss"] == pytest.approx(
+        s2s.masked_cross_entropy(logits, target_out).item()
+    )
+    assert result["exact_match"] == s2s.exact_match(tokens, target_out).double().mean()

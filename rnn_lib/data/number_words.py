@@ -43,6 +43,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import torch
 
@@ -333,18 +334,20 @@ def make_splits(
 # Batches
 
 
-@dataclasses.dataclass
-class Batch:
+class Batch(NamedTuple):
     """Examples padded into time-major tensors (``<pad>`` is id 0 in both vocabularies).
 
+    A named tuple, so that ``source, lengths, target_in, target_out = batch``
+    unpacks it (what :func:`rnn_lib.seq2seq.fit` takes).
+
     Attributes:
-        source: (L_x, N) source token ids, padded after each source's end.
+        source: (L_src, N) source token ids, padded after each source's end.
         source_lengths: (N,) int64 on the CPU (``pack_padded_sequence`` wants
             it there), the number of tokens of each source.
-        target_in: (L_u, N): ``<bos>`` then the digits, what the decoder reads.
-        target_out: (L_u, N): the digits then ``<eos>``, what it must predict.
+        target_in: (L_tgt, N): ``<bos>`` then the digits, what the decoder reads.
+        target_out: (L_tgt, N): the digits then ``<eos>``, what it must predict.
 
-    where L_x is the longest source and L_u the longest target plus one.
+    where L_src is the longest source and L_tgt the longest target plus one.
     """
 
     source: torch.Tensor
@@ -388,10 +391,10 @@ def batch(examples: Sequence[Example]) -> Batch:
     sources = [[SOURCE_ID[token] for token in e.source] for e in examples]
     digits = [[TARGET_ID[token] for token in e.target] for e in examples]
     return Batch(
-        _padded(sources),  # (L_x, N)
+        _padded(sources),  # (L_src, N)
         torch.tensor([len(s) for s in sources]),  # (N,)
-        _padded([[TARGET_ID[BOS], *d] for d in digits]),  # (L_u, N)
-        _padded([[*d, TARGET_ID[EOS]] for d in digits]),  # (L_u, N)
+        _padded([[TARGET_ID[BOS], *d] for d in digits]),  # (L_tgt, N)
+        _padded([[*d, TARGET_ID[EOS]] for d in digits]),  # (L_tgt, N)
     )
 
 

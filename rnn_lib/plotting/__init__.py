@@ -17,7 +17,9 @@ One module per chapter's figures, all in one look:
 * :mod:`~rnn_lib.plotting.gradients`: chapter 6, vanishing and exploding
   gradients, initialisation and clipping;
 * :mod:`~rnn_lib.plotting.lm`: chapter 7, a character-level language model;
-* :mod:`~rnn_lib.plotting.gated`: chapter 8, LSTM and GRU.
+* :mod:`~rnn_lib.plotting.gated`: chapter 8, LSTM and GRU;
+* :mod:`~rnn_lib.plotting.seq2seq`: chapter 9, sequence to sequence with
+  attention, and beam search.
 
 Every public function is importable from here: ``from rnn_lib import
 plotting; plotting.plot_unrolled_rnn(4)``.
@@ -39,6 +41,13 @@ from rnn_lib.plotting.gradients import (
 )
 from rnn_lib.plotting.lm import plot_lm_curves, plot_temperatures
 from rnn_lib.plotting.order import plot_model_comparison, plot_twin_differences
+from rnn_lib.plotting.seq2seq import (
+    plot_accuracy_by_length,
+    plot_attention_maps,
+    plot_beam_search,
+    plot_exposure_bias,
+    plot_training_curves,
+)
 from rnn_lib.plotting.style import COLOURS, new_figure
 from rnn_lib.plotting.unrolled import plot_packed_batch, plot_unrolled_rnn
 
@@ -46,9 +55,13 @@ __all__ = [
     "COLOURS",
     "gradient_norm_explorer",
     "new_figure",
+    "plot_accuracy_by_length",
+    "plot_attention_maps",
+    "plot_beam_search",
     "plot_bptt_benchmark",
     "plot_cliff",
     "plot_clipping_directions",
+    "plot_exposure_bias",
     "plot_forget_gate_products",
     "plot_gradient_norm_panels",
     "plot_gradient_norms_through_time",
@@ -59,6 +72,7 @@ __all__ = [
     "plot_model_comparison",
     "plot_packed_batch",
     "plot_temperatures",
+    "plot_training_curves",
     "plot_transient_growth",
     "plot_truncated_bptt",
     "plot_twin_differences",
