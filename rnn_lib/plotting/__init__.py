@@ -27,7 +27,11 @@ plotting; plotting.plot_unrolled_rnn(4)``.
 Read next: :mod:`rnn_lib.plotting.style`.
 """
 
-from rnn_lib.plotting.bptt import plot_bptt_benchmark, plot_truncated_bptt
+from rnn_lib.plotting.bptt import (
+    plot_bptt_benchmark,
+    plot_centred_differences,
+    plot_truncated_bptt,
+)
 from rnn_lib.plotting.gated import plot_forget_gate_products, plot_gradient_norm_panels
 from rnn_lib.plotting.gradients import (
     gradient_norm_explorer,
@@ -59,6 +63,7 @@ __all__ = [
     "plot_attention_maps",
     "plot_beam_search",
     "plot_bptt_benchmark",
+    "plot_centred_differences",
     "plot_cliff",
     "plot_clipping_directions",
     "plot_exposure_bias",
