@@ -248,3 +248,16 @@ def test_select_takes_columns_and_trims_the_padding():
     alone = nw.batch([examples[2], examples[1]])
     for name in ("source", "source_lengths", "target_in", "target_out"):
         assert torch.equal(getattr(part, name), getattr(alone, name)), name
+
+
+def test_sampler_draws_reproducible_batches_of_the_examples():
+    examples = [nw.Example.of(n, "zh") for n in range(40)]
+    whole = nw.batch(examples)
+    first, again = whole.sampler(8, seed=1), whole.sampler(8, seed=1)
+    batches = [first(step) for step in range(3)]
+    for step, b in enumerate(batches):
+        assert b.source.shape[1] == 8
+        assert torch.equal(b.source, again(step).source)
+        numbers = {int(nw.decode_target(b.target_out[:, n])) for n in range(8)}
+        assert numbers <= set(range(40))
+    assert not torch.equal(batches[0].target_out, batches[1].target_out)

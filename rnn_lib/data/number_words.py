@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import torch
@@ -365,6 +365,23 @@ class Batch(NamedTuple):
             self.target_in[:target_length, index],
             self.target_out[:target_length, index],
         )
+
+    def sampler(self, batch_size: int, seed: int) -> Callable[[int], Batch]:
+        """Random batches for training: ``sampler(step)`` draws ``batch_size`` examples.
+
+        Each call draws from a generator of its own, seeded with ``seed``
+        (with replacement, every example equally likely), so a run's batches
+        depend on its seed only; the step number is not used.
+        """
+        check_int("batch_size", batch_size)
+        check_int("seed", seed, minimum=0)
+        generator = torch.Generator().manual_seed(seed)
+        size = self.source.shape[1]
+
+        def draw(step: int) -> Batch:
+            return self.select(torch.randint(size, (batch_size,), generator=generator))
+
+        return draw
 
     def to(self, device) -> Batch:
         """The same batch with its token tensors on ``device`` (the lengths stay on the CPU)."""
