@@ -6,7 +6,9 @@
 next character. :func:`unigram_cross_entropy` is the baseline that any model
 must beat: it predicts every character from its frequency alone, ignoring the
 context. :func:`generate` writes text with a trained model, one character at a
-time, fed back as the next input.
+time, fed back as the next input; :func:`generate_ngram` writes the same way
+with a count-based model of :mod:`rnn_lib.ngram`, so that the two can be
+compared sample for sample.
 
 Read next: :mod:`rnn_lib.train`, the loop that trains these models.
 """
@@ -18,6 +20,7 @@ from torch import nn
 
 from rnn_lib.data.text import Vocabulary
 from rnn_lib.gated import GRU, LSTM
+from rnn_lib.ngram import NGramModel
 from rnn_lib.rnn import RNN
 from rnn_lib.validation import check_choice, check_int, check_number
 
@@ -135,6 +138,34 @@ def unigram_cross_entropy(
     return -log_p[val_ids.cpu()].mean().item()
 
 
+def _draw(
+    scores: torch.Tensor,
+    vocab: Vocabulary,
+    temperature: float,
+    generator: torch.Generator | None,
+) -> int:
+    """One id drawn from ``softmax(scores / temperature)``, never ``UNK``.
+
+    Sampled on the CPU with a CPU generator: the same seed gives the same
+    draws whatever the model's device.
+
+    Inputs:
+        scores: (V,), logits, or log-probabilities.
+    """
+    scores = scores.double().cpu() / temperature  # (V,), a new tensor
+    if vocab.unknown == "replace":
+        scores[0] = -float("inf")  # id 0 is UNK
+    probs = torch.softmax(scores, dim=-1)  # (V,)
+    return torch.multinomial(probs, 1, generator=generator).item()
+
+
+def _check_sampling(prime: str, length: int, temperature: float) -> None:
+    if not prime:
+        raise ValueError("prime must hold at least one character, got ''")
+    check_int("length", length, minimum=0)
+    check_number("temperature", temperature, positive=True)
+
+
 @torch.no_grad()
 def generate(
     model: CharRNN,
@@ -163,10 +194,7 @@ def generate(
     With a vocabulary whose policy is ``'replace'`` the sampler never draws
     ``UNK``: it stands for many characters and would print as �.
     """
-    if not prime:
-        raise ValueError("prime must hold at least one character, got ''")
-    check_int("length", length, minimum=0)
-    check_number("temperature", temperature, positive=True)
+    _check_sampling(prime, length, temperature)
     generator = None if seed is None else torch.Generator().manual_seed(seed)
     device = next(model.parameters()).device
     was_training = model.training
@@ -175,14 +203,43 @@ def generate(
     logits, h = model(ids)  # (len(prime), 1, V)
     sampled = []
     for _ in range(length):
-        # Sample on the CPU with a CPU generator: the same seed gives the same
-        # draws whatever the model's device.
-        scores = logits[-1, 0].double().cpu() / temperature  # (V,)
-        if vocab.unknown == "replace":
-            scores[0] = -float("inf")  # id 0 is UNK
-        probs = torch.softmax(scores, dim=-1)  # (V,)
-        next_id = torch.multinomial(probs, 1, generator=generator)  # (1,)
-        sampled.append(next_id.item())
-        logits, h = model(next_id.to(device)[:, None], h)  # (1, 1, V)
+        sampled.append(_draw(logits[-1, 0], vocab, temperature, generator))
+        next_id = torch.tensor([[sampled[-1]]], device=device)  # (1, 1)
+        logits, h = model(next_id, h)  # (1, 1, V)
     model.train(was_training)
     return prime + vocab.decode(sampled)
+
+
+def generate_ngram(
+    model: NGramModel,
+    vocab: Vocabulary,
+    prime: str,
+    length: int,
+    temperature: float = 1.0,
+    seed: int | None = None,
+) -> str:
+    """Text from a count-based model, sampled as :func:`generate` samples.
+
+    Each step draws the next character from ``P(w | the n - 1 characters
+    before)`` of :func:`rnn_lib.ngram.fit`'s model, reshaped by the temperature
+    as the network's softmax is (``softmax(log P / T)``, which is ``P`` at
+    ``T = 1``), and never draws ``UNK``: the same rules as :func:`generate`, so
+    that samples of the two can be compared.
+
+    Args:
+        model: an :class:`rnn_lib.ngram.NGramModel` counted on text encoded
+            with ``vocab``.
+        vocab, prime, length, temperature, seed: as for :func:`generate`.
+    """
+    _check_sampling(prime, length, temperature)
+    if model.vocab_size != len(vocab):
+        raise ValueError(
+            f"the model has {model.vocab_size} characters but the vocabulary "
+            f"{len(vocab)}"
+        )
+    generator = None if seed is None else torch.Generator().manual_seed(seed)
+    ids = vocab.encode(prime).tolist()
+    for _ in range(length):
+        p = model.next_distribution(torch.tensor(ids, dtype=torch.long))  # (V,)
+        ids.append(_draw(p.log(), vocab, temperature, generator))
+    return prime + vocab.decode(ids[len(prime) :])

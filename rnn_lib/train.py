@@ -2,13 +2,16 @@
 
 :func:`train` is truncated backpropagation through time: the text comes as
 ``N`` parallel streams in chunks of ``L`` characters (:class:`TextStreams`);
-each step runs one chunk, backpropagates through those ``L`` steps only,
-clips the global gradient norm and updates the weights. The final state of a
-chunk is *detached* and becomes the initial state of the next chunk, which
-continues the same streams: the model sees the whole history through its state,
-while gradients flow back at most ``L`` steps.
+each step runs one chunk, backpropagates through that chunk only, clips the
+global gradient norm and updates the weights. The final state of a chunk is
+*detached* and becomes the initial state of the next chunk, which continues
+the same streams: the model sees the whole history through its state, while
+the gradient stops at the chunk's start. So the loss at position ``j`` of a
+chunk (``j = 1 .. L``) reaches back ``j - 1`` steps: from 0 steps for the
+chunk's first character to ``L - 1`` for its last, ``(L - 1) / 2`` on average.
 
-:func:`evaluate` measures the mean cross-entropy per character (its exp is the
+:func:`character_losses` measures the loss of every character, and
+:func:`evaluate` their mean, the cross-entropy per character (its exp is the
 perplexity); :func:`save_checkpoint` and :func:`load_checkpoint` keep a model
 with its vocabulary and architecture. The command line trains, evaluates and
 samples without a notebook::
@@ -47,16 +50,21 @@ class History:
     """What a training run records; losses are in nats per character.
 
     Attributes:
-        train_loss: the loss of each step's batch.
+        train_loss: the loss of each step's batch, before that step's update.
         train_seconds: training time at the end of each step (validation excluded).
-        val_step: the steps after which the validation loss was measured.
+        grad_norm: the global gradient norm of each step, before clipping.
+        val_step: the steps after which the held-out losses were measured.
         val_loss: the validation loss at those steps.
+        train_eval_loss: the loss on a piece of the training text at those
+            steps, measured as the validation loss is (empty unless asked for).
     """
 
     train_loss: list[float] = field(default_factory=list)
     train_seconds: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
     val_step: list[int] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
+    train_eval_loss: list[float] = field(default_factory=list)
 
     @property
     def steps(self) -> int:
@@ -86,6 +94,46 @@ def _loss(
 
 
 @torch.no_grad()
+def character_losses(
+    model: CharRNN,
+    ids: torch.Tensor,
+    batch_size: int = 16,
+    seq_len: int = 256,
+    carry_state: bool = True,
+) -> torch.Tensor:
+    """The cross-entropy of every character of ``ids`` that the model predicts, in nats.
+
+    The text runs as ``batch_size`` streams (fewer if the text is short: a
+    stream has at least 1,000 characters, or the whole text), laid out as
+    :class:`TextStreams` lays them out, in chunks of ``seq_len``. With
+    ``carry_state`` every character but each stream's first is predicted from
+    all the text before it in its stream, and ``seq_len`` changes only the
+    speed; without it, every chunk starts from zeros and sees at most
+    ``seq_len - 1`` characters of context.
+
+    Inputs:
+        ids: (T,), the encoded text, T >= 2.
+
+    Outputs:
+        losses: (S - 1, N), float64: ``losses[t, n]`` is the loss of predicting
+        character ``t + 1`` of stream ``n`` (``TextStreams(ids, N, L).data[t + 1, n]``),
+        where N is the number of streams and S = T // N.
+    """
+    if len(ids) < 2:
+        raise ValueError(f"evaluation needs at least 2 characters, got {len(ids)}")
+    batch_size = max(1, min(batch_size, len(ids) // 1000))
+    seq_len = min(seq_len, len(ids) // batch_size - 1)
+    device = _device_of(model)
+    was_training = model.training
+    model.eval()
+    losses, h = [], None
+    for x, y in TextStreams(ids.to(device), batch_size, seq_len):
+        logits, h = model(x, h if carry_state else None)  # (L, N, V)
+        losses.append(_loss(logits, y, reduction="none").view(y.shape))  # (L, N)
+    model.train(was_training)
+    return torch.cat(losses).double().cpu()  # (S - 1, N)
+
+
 def evaluate(
     model: CharRNN,
     ids: torch.Tensor,
@@ -95,31 +143,13 @@ def evaluate(
 ) -> float:
     """The mean cross-entropy per character of ``model`` on ``ids``, in nats.
 
-    The text runs as ``batch_size`` streams (fewer if the text is short: a
-    stream has at least 1,000 characters, or the whole text) in chunks of
-    ``seq_len``. With ``carry_state`` every character but each stream's first
-    is predicted from all the text before it in its stream, and ``seq_len``
-    changes only the speed; without it, every chunk starts from zeros and
-    sees at most ``seq_len - 1`` characters of context. ``exp`` of the result
-    is the perplexity.
+    The mean of :func:`character_losses` (same arguments); ``exp`` of the
+    result is the perplexity.
 
     Inputs:
         ids: (T,), the encoded text, T >= 2.
     """
-    if len(ids) < 2:
-        raise ValueError(f"evaluation needs at least 2 characters, got {len(ids)}")
-    batch_size = max(1, min(batch_size, len(ids) // 1000))
-    seq_len = min(seq_len, len(ids) // batch_size - 1)
-    device = _device_of(model)
-    was_training = model.training
-    model.eval()
-    total, count, h = 0.0, 0, None
-    for x, y in TextStreams(ids.to(device), batch_size, seq_len):
-        logits, h = model(x, h if carry_state else None)  # (L, N, V)
-        total += _loss(logits, y, reduction="sum").item()
-        count += y.numel()
-    model.train(was_training)
-    return total / count
+    return character_losses(model, ids, batch_size, seq_len, carry_state).mean().item()
 
 
 def _learning_rate(lr: float, schedule: str, progress: float) -> float:
@@ -144,6 +174,7 @@ def train(
     schedule: str = "cosine",
     carry_state: bool = True,
     eval_every: int | None = None,
+    train_eval_ids: torch.Tensor | None = None,
     device: torch.device | str | None = None,
     progress: bool = True,
 ) -> History:
@@ -157,7 +188,9 @@ def train(
         seconds: stop after this much training time, validation excluded
             (None: no limit). At least one of ``steps`` and ``seconds`` is needed.
         batch_size: N, the number of parallel streams.
-        seq_len: L, the characters per chunk: gradients flow back at most L steps.
+        seq_len: L, the characters per chunk. The gradient stops at each chunk's
+            start, so the loss at position j of a chunk (j = 1 .. L) reaches
+            back j - 1 steps: 0 to L - 1, (L - 1) / 2 on average.
         lr: the (initial) learning rate.
         optimizer: ``'adam'`` or ``'sgd'`` (plain SGD, no momentum).
         clip: the largest global gradient norm (``clip_grad_norm_``), or None.
@@ -168,6 +201,10 @@ def train(
             (detached); False starts every chunk from zeros.
         eval_every: measure the validation loss every this many steps (it is
             always measured once at the end when ``val_ids`` is given).
+        train_eval_ids: a piece of the training text, (T_probe,), whose loss is
+            measured with :func:`evaluate` at the same steps as the validation
+            loss (``History.train_eval_loss``): the training loss measured the
+            way the validation loss is, to compare the two. None: not measured.
         device: where to train; None picks CUDA when present, else the CPU.
         progress: show a ``tqdm`` progress bar with the loss.
 
@@ -184,6 +221,11 @@ def train(
     check_choice("schedule", schedule, SCHEDULES)
     if clip is not None:
         check_number("clip", clip, positive=True)
+    if train_eval_ids is not None and val_ids is None:
+        raise ValueError(
+            "train_eval_ids is measured at the steps of the validation loss: "
+            "give val_ids too"
+        )
     device = pick_device() if device is None else torch.device(device)
     model.to(device)
     model.train()
@@ -204,8 +246,10 @@ def train(
             loss = _loss(logits, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            if clip is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            # The norm before clipping; an infinite threshold only measures it.
+            norm = torch.nn.utils.clip_grad_norm_(
+                model.parameters(), math.inf if clip is None else clip
+            )
             loss_value = loss.item()
             step += 1
             if not math.isfinite(loss_value):
@@ -224,6 +268,7 @@ def train(
             elapsed += time.perf_counter() - start
             history.train_loss.append(loss_value)
             history.train_seconds.append(elapsed)
+            history.grad_norm.append(norm.item())
             bar.set_postfix(loss=f"{loss_value:.3f}", refresh=False)
             bar.update(1)
             done = (steps is not None and step >= steps) or (
@@ -234,6 +279,8 @@ def train(
             ):
                 history.val_step.append(step)
                 history.val_loss.append(evaluate(model, val_ids))
+                if train_eval_ids is not None:
+                    history.train_eval_loss.append(evaluate(model, train_eval_ids))
                 bar.set_postfix(
                     loss=f"{loss_value:.3f}", val=f"{history.val_loss[-1]:.3f}"
                 )

@@ -1,10 +1,16 @@
-"""Chapter 7's figures: a character-level language model learning, and sampling.
+"""Chapter 7's figures: a character-level language model, measured.
 
 Chapter 7 (*A character-level language model*) trains :class:`rnn_lib.models.CharRNN`
 with :func:`rnn_lib.train.train` and draws its loss curves against the unigram
-baseline (:func:`plot_lm_curves`, which chapter 8 reuses for its three cells),
-then shows how the sampling temperature T reshapes the next-character
-distribution (:func:`plot_temperatures`).
+baseline, the training text's beside the validation text's
+(:func:`plot_lm_curves`, which chapter 8 reuses for its three cells); shows how
+the sampling temperature T reshapes the next-character distribution
+(:func:`plot_temperatures`); draws how much context the model uses beside the
+n-gram models (:func:`plot_context_curve`, which takes any cell's curve); and
+looks inside the network: how strongly its units correlate with features of
+the text (:func:`plot_unit_correlations`) and the text coloured by one unit's
+activation, Chinese included (:func:`plot_unit_text`). The numbers come from
+:mod:`rnn_lib.lm_diagnostics`.
 
 Read next: :mod:`rnn_lib.plotting.gated`, chapter 8's figures.
 """
@@ -13,11 +19,24 @@ from __future__ import annotations
 
 from itertools import cycle
 
+import matplotlib as mpl
 import numpy as np
 import torch
 
-from rnn_lib.plotting.style import COLOURS, MODELS, new_figure
+from rnn_lib.plotting.style import COLOURS, MODELS, UNNAMED, model_colour, new_figure
 from rnn_lib.validation import check_int, check_nonempty, check_number, check_tensor
+
+#: How a figure shows the characters that print as nothing.
+VISIBLE = {
+    " ": "\N{OPEN BOX}",
+    "\n": "\N{DOWNWARDS ARROW WITH CORNER LEFTWARDS}",
+    "\t": "\N{RIGHTWARDS ARROW TO BAR}",
+}
+
+
+def visible(char: str) -> str:
+    """``char``, or the sign that shows it when it prints as nothing: space ␣, newline ↵."""
+    return VISIBLE.get(char, char)
 
 
 def _perplexity_axis(ax) -> None:
@@ -32,9 +51,11 @@ def plot_lm_curves(histories: dict, baseline: float, *, smooth: int = 20, ax=Non
     """Loss curves of character-level language models.
 
     Args:
-        histories: label -> :class:`rnn_lib.train.History`; the training loss
-            is drawn as a running mean over ``smooth`` steps, the validation
-            loss as markers.
+        histories: label -> :class:`rnn_lib.train.History`; each step's batch
+            loss is drawn as a running mean over ``smooth`` steps (when the
+            history has it), the validation loss as dots, and the loss on the
+            training text measured the same way (``train_eval_loss``), when
+            there is one, as open squares.
         baseline: the unigram model's validation loss, drawn as a dashed line.
         smooth: how many training steps each point of the running mean spans.
         ax: axes to draw on (a new figure if None).
@@ -49,11 +70,14 @@ def plot_lm_curves(histories: dict, baseline: float, *, smooth: int = 20, ax=Non
     check_int("smooth", smooth)
     fig, ax = new_figure(width=7.0, height=4.0) if ax is None else (ax.figure, ax)
     faint = {"alpha": 0.45, "lw": 1}
+    batch_curves = False
     for colour, (label, history) in zip(cycle(MODELS), histories.items()):
-        loss = torch.tensor(history.train_loss)
-        k = max(1, min(smooth, len(loss)))
-        running = loss.unfold(0, k, 1).mean(1)  # (steps - k + 1,)
-        ax.plot(range(k, len(loss) + 1), running.tolist(), color=colour, **faint)
+        if history.train_loss:
+            batch_curves = True
+            loss = torch.tensor(history.train_loss)
+            k = max(1, min(smooth, len(loss)))
+            running = loss.unfold(0, k, 1).mean(1)  # (steps - k + 1,)
+            ax.plot(range(k, len(loss) + 1), running.tolist(), color=colour, **faint)
         ax.plot(
             history.val_step,
             history.val_loss,
@@ -61,14 +85,24 @@ def plot_lm_curves(histories: dict, baseline: float, *, smooth: int = 20, ax=Non
             color=colour,
             label=f"{label}: validation",
         )
+        if history.train_eval_loss:
+            ax.plot(
+                history.val_step,
+                history.train_eval_loss,
+                "s--",
+                color=colour,
+                mfc="white",
+                label=f"{label}: training text",
+            )
     ax.axhline(baseline, ls="--", color=COLOURS["baseline"], label="unigram baseline")
-    ax.plot(
-        [],
-        [],
-        color=COLOURS["faded"],
-        label=f"training (mean of {smooth} steps)",
-        **faint,
-    )
+    if batch_curves:
+        ax.plot(
+            [],
+            [],
+            color=COLOURS["faded"],
+            label=f"training batches (mean of {smooth} steps)",
+            **faint,
+        )
     ax.set_xlabel("training step")
     ax.set_ylabel("cross-entropy (nats per character)")
     _perplexity_axis(ax)
@@ -85,7 +119,8 @@ def plot_temperatures(
         logits: (V,), the model's scores for the next character.
         chars: the V characters, in id order.
         temperatures: the values of T, one panel each.
-        top: how many of the most likely characters (at T = 1) to show.
+        top: how many of the most likely characters (at T = 1) to show; a
+            space is drawn as ␣ and a newline as ↵ (:func:`visible`).
 
     Returns:
         the matplotlib ``Figure``.
@@ -96,7 +131,7 @@ def plot_temperatures(
         check_number(f"temperatures[{i}]", temperature, positive=True)
     check_int("top", top)
     order = logits.argsort(descending=True)[:top]  # (top,)
-    labels = [repr(chars[i])[1:-1] for i in order.tolist()]
+    labels = [visible(chars[i]) for i in order.tolist()]
     fig, axes = new_figure(
         ncols=len(temperatures), width=3.2, height=2.8, sharey=True, squeeze=False
     )
@@ -107,4 +142,201 @@ def plot_temperatures(
         ax.set_title(f"T = {temperature}")
         ax.set_xlabel("next character")
     axes[0, 0].set_ylabel("probability")
+    return fig
+
+
+def plot_context_curve(curves: dict, ngrams: dict | None = None, *, ax=None):
+    """The loss against the characters of context, for networks and n-gram models.
+
+    Args:
+        curves: label -> :class:`rnn_lib.lm_diagnostics.ContextCurve`. Each is
+            drawn as its loss after the state is cut ``m`` characters back, with
+            a band of two standard errors of the gap to the carried loss on
+            either side, and its carried loss over the same characters as a
+            dashed line. A label starting with RNN, LSTM or GRU gets that
+            model's colour.
+        ngrams: label -> {order n: loss}; order n is drawn at n - 1 characters
+            of context (what it sees), order 1, which sees none, as a dotted
+            line across.
+        ax: axes to draw on (a new figure if None).
+
+    The x axis is logarithmic; the right-hand axis reads perplexity.
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    check_nonempty("curves", curves)
+    fig, ax = new_figure(width=7.0, height=4.2) if ax is None else (ax.figure, ax)
+    for k, (label, curve) in enumerate(curves.items()):
+        colour = model_colour(label, k)
+        m = curve.context.numpy()
+        loss = curve.reset_loss.numpy()
+        band = 2 * curve.gap_error.numpy()
+        ax.plot(m, loss, color=colour, label=f"{label}: state cut m characters back")
+        ax.fill_between(
+            m, loss - band, loss + band, color=colour, alpha=0.2, linewidth=0
+        )
+        ax.axhline(
+            curve.carried_loss.mean().item(),
+            color=colour,
+            ls="--",
+            lw=1,
+            label=f"{label}: state carried",
+        )
+    markers = cycle("sD^v")
+    for k, (label, losses) in enumerate((ngrams or {}).items()):
+        colour = UNNAMED[k % len(UNNAMED)]
+        marker = next(markers)
+        context = {n - 1: loss for n, loss in sorted(losses.items()) if n > 1}
+        ax.plot(
+            list(context),
+            list(context.values()),
+            marker,
+            color=colour,
+            label=f"{label} (order n at n - 1)",
+        )
+        if 1 in losses:
+            ax.axhline(losses[1], color=colour, ls=":", lw=1.2, label=f"{label}: n = 1")
+    ax.set_xscale("log")
+    ax.set_xlabel("characters of context m")
+    ax.set_ylabel("cross-entropy (nats per character)")
+    _perplexity_axis(ax)
+    ax.legend(frameon=False, fontsize=8)
+    return fig
+
+
+def plot_unit_correlations(panels: dict, thresholds: dict | None = None):
+    """How strongly each unit correlates with a feature, strongest first.
+
+    Args:
+        panels: ``{title: {label: r}}``, each ``r`` (H_out,) the correlations
+            of one network's units with the panel's feature
+            (:func:`rnn_lib.lm_diagnostics.correlations`); each is drawn as
+            ``|r|`` sorted in decreasing order, so the curve says how many units
+            reach a given strength. Labels are coloured in order, grey for a
+            label that contains "untrained".
+        thresholds: ``{title: value}``, drawn as a dotted line: the largest
+            ``|r|`` of the shuffled baseline.
+
+    Returns:
+        the matplotlib ``Figure``.
+    """
+    check_nonempty("panels", panels)
+    thresholds = thresholds or {}
+    fig, axes = new_figure(
+        ncols=len(panels), width=2.8, height=2.8, sharey=True, squeeze=False
+    )
+    for ax, (title, curves) in zip(axes[0], panels.items()):
+        for k, (label, r) in enumerate(curves.items()):
+            check_tensor(f"panels[{title!r}][{label!r}]", r)
+            strength = r.abs().sort(descending=True).values  # (H_out,)
+            colour = COLOURS["baseline"] if "untrained" in label else MODELS[k]
+            ax.plot(range(1, len(r) + 1), strength.tolist(), color=colour, label=label)
+        if title in thresholds:
+            ax.axhline(
+                thresholds[title],
+                color=COLOURS["bound"],
+                ls=":",
+                lw=1,
+                label="shuffled feature: largest",
+            )
+        ax.set_xscale("log")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("units, strongest first")
+    axes[0, 0].set_ylabel("|correlation| with the feature")
+    axes[0, 0].set_ylim(0, 1)
+    axes[0, -1].legend(frameon=False, fontsize=7)
+    return fig
+
+
+def _text_rows(text: str, width: int) -> list[list[int]]:
+    """The indices of ``text`` row by row: a newline ends its row, ``width`` wraps."""
+    rows, row = [], []
+    for i, c in enumerate(text):
+        row.append(i)
+        if c == "\n" or len(row) == width:
+            rows.append(row)
+            row = []
+    if row:
+        rows.append(row)
+    return rows
+
+
+def plot_unit_text(panels: list, *, width: int = 64, vmax: float = 1.0):
+    """Text coloured by one unit's activation, character by character.
+
+    Args:
+        panels: ``[(title, text, activation), ...]``, ``activation`` (len(text),)
+            the unit's state after each character (:func:`rnn_lib.lm_diagnostics.hidden_states`).
+            Each character sits in a cell coloured by its activation, red for
+            positive, blue for negative, white for 0; a newline is drawn as ↵
+            and ends its row, a space is an empty cell. Chinese characters are
+            drawn with the course's CJK font.
+        width: the most cells in a row; longer rows wrap.
+        vmax: the activation drawn in the deepest colour (and beyond it).
+
+    Returns:
+        the matplotlib ``Figure``, with one colour bar for all panels.
+    """
+    check_nonempty("panels", panels)
+    check_int("width", width)
+    check_number("vmax", vmax, positive=True)
+    layouts = []
+    for title, text, activation in panels:
+        check_tensor(f"activation of {title!r}", activation)
+        if activation.shape != (len(text),):
+            raise ValueError(
+                f"expected the activation of {title!r} of shape ({len(text)},), "
+                f"got {tuple(activation.shape)}"
+            )
+        layouts.append(_text_rows(text, width))
+    columns = max(len(row) for rows in layouts for row in rows)
+    cell = 0.17  # inches per cell
+    heights = [len(rows) + 1.6 for rows in layouts]  # rows and the title
+    fig, axes = new_figure(
+        nrows=len(panels),
+        width=max(columns * cell, 4.0),
+        height=1.0,
+        squeeze=False,
+        gridspec_kw={"height_ratios": heights},
+    )
+    fig.set_size_inches(max(columns * cell, 4.0), sum(heights) * cell * 1.25 + 0.8)
+    colours = mpl.colormaps["RdBu_r"]
+    norm = mpl.colors.Normalize(-vmax, vmax)
+    for ax, (title, text, activation), rows in zip(axes[:, 0], panels, layouts):
+        values = activation.detach().double().cpu()
+        for y, row in enumerate(rows):
+            for x, i in enumerate(row):
+                shade = colours(norm(values[i].item()))
+                ax.add_patch(
+                    mpl.patches.Rectangle((x, -y - 1), 1, 1, color=shade, lw=0)
+                )
+                char = (
+                    "\N{DOWNWARDS ARROW WITH CORNER LEFTWARDS}"
+                    if text[i] == "\n"
+                    else text[i]
+                )
+                dark = abs(values[i].item()) > 0.65 * vmax
+                ax.text(
+                    x + 0.5,
+                    -y - 0.5,
+                    char,
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if dark else COLOURS["text"],
+                )
+        ax.set_xlim(0, columns)
+        ax.set_ylim(-len(rows), 0)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        ax.set_title(title, fontsize=9, loc="left")
+    fig.colorbar(
+        mpl.cm.ScalarMappable(norm=norm, cmap=colours),
+        ax=axes[:, 0].tolist(),
+        orientation="horizontal",
+        fraction=0.04,
+        shrink=0.5,
+        label="activation of the unit",
+    )
     return fig
