@@ -39,6 +39,12 @@ runs the whole recurrence in a few; ``--cuda-graph`` adds a column for
 rnn_lib recorded once as a CUDA graph and replayed, which removes the
 per-step launch and Python overhead (the arithmetic stays the same).
 
+``--scan`` times something else, chapter 10's question: the sequential loop
+of :func:`rnn_lib.scan.linear_recurrence` against its parallel scan, as the
+sequence grows (:func:`scan_timings`)::
+
+    python -m rnn_lib.bench --scan --device cpu
+
 Read next: ``tests/test_bench.py``, which checks that it measures what it says.
 """
 
@@ -59,6 +65,7 @@ import torch
 
 from rnn_lib.gated import GRU, LSTM
 from rnn_lib.rnn import RNN
+from rnn_lib.scan import linear_recurrence
 from rnn_lib.validation import check_choice, check_int
 
 MODES = ("forward", "forward+backward", "inference")
@@ -397,6 +404,100 @@ def _cases(args) -> list[Case]:
     return [case for case in grid if case.kind in kinds]
 
 
+# ---------------------------------------------------------------------------
+# Chapter 10: the loop against the parallel scan
+
+#: The lengths and the two sizes (N, H) that --scan times: a small state, where
+#: the loop's per-step overhead dominates, and a large one, where arithmetic does.
+SCAN_LENGTHS = (16, 64, 256, 1024, 4096)
+SCAN_SIZES = ((8, 32), (64, 256))
+
+
+def _scan_runs(a: torch.Tensor, b: torch.Tensor) -> dict:
+    """For ``'loop'`` and ``'scan'``, ``(None, {mode: function that runs it once})``."""
+    cotangent = torch.randn_like(b)
+
+    def runs(method):
+        def forward():
+            with torch.no_grad():
+                linear_recurrence(a, b, method=method)
+
+        def forward_backward():
+            h = linear_recurrence(a, b, method=method)
+            torch.autograd.grad(h, (a, b), cotangent)
+
+        return None, {"forward": forward, "forward+backward": forward_backward}
+
+    return {"loop": runs("loop"), "scan": runs("scan")}
+
+
+def scan_timings(
+    lengths: Sequence[int] = SCAN_LENGTHS,
+    sizes: Sequence[tuple[int, int]] = SCAN_SIZES,
+    device: str | torch.device = "cpu",
+    modes: Sequence[str] = ("forward", "forward+backward"),
+    repeats: int = 10,
+    warmup: int = 2,
+    timer: str = "wall",
+    dtype: torch.dtype = torch.float32,
+) -> list[dict]:
+    """Time ``linear_recurrence`` with ``method='loop'`` and ``'scan'``, interleaved.
+
+    For each size (N, H), length L and mode (``'forward'``, or
+    ``'forward+backward'`` from a fixed cotangent), the two methods run on the
+    same inputs (coefficients in (0, 1)), their repetitions alternating.
+
+    Returns:
+        one dict per (size, L, mode) with ``L``, ``N``, ``H``, ``mode``,
+        ``loop_ms`` and ``scan_ms`` (medians) and ``speedup`` (loop / scan:
+        above 1 means the scan is faster).
+    """
+    device = torch.device(device)
+    for mode in modes:
+        check_choice("mode", mode, MODES[:2])
+    check_choice("timer", timer, ("wall", "cpu"))
+    check_int("repeats", repeats)
+    results = []
+    for N, H in sizes:
+        for L in lengths:
+            generator = torch.Generator().manual_seed(0)
+            a = torch.rand(L, N, H, generator=generator).to(device, dtype)
+            b = torch.randn(L, N, H, generator=generator).to(device, dtype)
+            implementations = _scan_runs(a.requires_grad_(), b.requires_grad_())
+            for mode in modes:
+                times = _time_interleaved(
+                    implementations, mode, device, repeats, warmup, timer
+                )
+                loop, scanned = (statistics.median(times[k]) for k in ("loop", "scan"))
+                results.append(
+                    {
+                        "L": L,
+                        "N": N,
+                        "H": H,
+                        "mode": mode,
+                        "loop_ms": loop * 1e3,
+                        "scan_ms": scanned * 1e3,
+                        "speedup": loop / scanned,
+                    }
+                )
+    return results
+
+
+def format_scan_table(results: Sequence[dict]) -> str:
+    """:func:`scan_timings`' results as a plain-text table."""
+    header = (
+        f"{'N':>4} {'H':>5} {'L':>6} {'mode':<17} {'loop ms':>9} {'scan ms':>9} "
+        f"{'loop / scan':>11}"
+    )
+    lines = [header, "-" * len(header)]
+    for row in results:
+        lines.append(
+            f"{row['N']:>4} {row['H']:>5} {row['L']:>6} {row['mode']:<17} "
+            f"{row['loop_ms']:>9.3f} {row['scan_ms']:>9.3f} {row['speedup']:>11.2f}"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m rnn_lib.bench",
@@ -449,6 +550,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="on CUDA, also time rnn_lib replayed from CUDA graphs",
     )
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument(
+        "--scan",
+        action="store_true",
+        help="time rnn_lib.scan's loop against its parallel scan instead (chapter 10)",
+    )
     args = parser.parse_args(argv)
 
     if args.threads is not None:
@@ -461,6 +567,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         devices = [args.device]
     cases = _cases(args)
     dtype = getattr(torch, args.dtype)
+    if args.scan:
+        timer = args.timer
+        report = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+        for device in devices:
+            print(f"\n{device}: linear_recurrence, loop against scan, {args.dtype}")
+            rows = scan_timings(
+                (4, 16) if args.quick else SCAN_LENGTHS,
+                ((2, 4),) if args.quick else SCAN_SIZES,
+                device=device,
+                repeats=args.repeats,
+                warmup=args.warmup,
+                timer=timer if device == "cpu" else "wall",
+                dtype=dtype,
+            )
+            print(format_scan_table(rows))
+            report[device] = rows
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(report, f, indent=2)
+            print(f"\nwrote {args.json}")
+        return 0
 
     report = {
         "torch": torch.__version__,
