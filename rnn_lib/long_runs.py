@@ -68,7 +68,7 @@ ADDING = {
     "success": 0.1,  # solved: test MSE < success * the trivial predictor's
     "early_stop": 0.05,  # stop once the mean training MSE of 25 steps is below this
     "test_size": 1000,
-    "lengths": (10, 20, 40, 80, 160, 320, 640),
+    "lengths": (10, 20, 40, 80, 160, 320),
 }
 #: The models of the adding problem and their learning rates: chapter 8's for
 #: its models and the minGRU; the LRU's is the LRU paper's range (1e-2 diverges).
