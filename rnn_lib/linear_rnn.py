@@ -26,7 +26,8 @@ sequence at once, forward and backward.
 Shapes are time-major, as everywhere in the course; states are ``(N, H)``
 per layer, ``(K, N, H)`` for a stack of K layers (complex for the LRU).
 
-Read next: :mod:`rnn_lib.long_runs`, the comparisons of chapter 10.
+Read next: ``tools/linear_rnn_experiments.py``, which compares them with
+chapter 8's models over several seeds.
 """
 
 from __future__ import annotations
