@@ -133,9 +133,9 @@ class LRU(nn.Module):
         h_t = \lambda \odot h_{t-1} + \kappa \odot (x_t B^\top), \qquad
         y_t = \operatorname{Re}(h_t C^\top),
 
-    where :math:`\lambda_j = \exp(-\nu_j + i\,\omega_j)`, stored through
-    ``nu_log`` = log nu and ``omega_log`` = log omega, so that
-    :math:`|\lambda_j| = e^{-\nu_j} < 1` whatever training does, and
+    where :math:`\lambda_j = \exp(-e^{\nu_j} + \mathrm{i}\, e^{\omega_j})`, with
+    the parameters ``nu_log`` (nu) and ``omega_log`` (omega), so that
+    :math:`|\lambda_j| = \exp(-e^{\nu_j}) < 1` whatever training does, and
     :math:`\kappa_j = \exp(\texttt{kappa\_log}_j)`, initialised to
     :math:`\sqrt{1 - |\lambda_j|^2}`. At initialisation :math:`|\lambda_j|^2` is
     uniform on ``[r_min^2, r_max^2]`` (lambda uniform on the ring of the

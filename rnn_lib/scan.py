@@ -6,7 +6,7 @@ Chapter 10 (``book/10_linear_recurrences``) derives everything here. A
     h_t = a_t * h_{t-1} + b_t,       t = 1..L, entry by entry,
 
 with coefficients ``a_t`` and inputs ``b_t`` that do not depend on
-``h_{t-1}`` (the chapter writes them alpha_t and beta_t, because a_t and b
+``h_{t-1}`` (the chapter writes them lambda_t and beta_t, because a_t and b
 already mean the pre-activation and the biases there). Step t is the affine
 map ``f_t(h) = a_t h + b_t``, and affine maps compose into affine maps:
 
@@ -186,7 +186,7 @@ def linear_recurrence(
     """The states of ``h_t = a_t * h_{t-1} + b_t`` (entry by entry) for t = 1..L.
 
     Args:
-        a: the coefficients a_t (the chapter's alpha_t), real or complex.
+        a: the coefficients a_t (the chapter's lambda_t), real or complex.
         b: the inputs b_t (the chapter's beta_t), of a's dtype.
         h_0: the initial state, of a's dtype; None for zeros.
         method: ``'scan'``, the parallel scan in 2 ceil(log2 L) rounds with the
