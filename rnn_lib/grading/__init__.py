@@ -39,6 +39,11 @@ from rnn_lib.grading.checks.ex07_char_model import (
     check_train_step,
 )
 from rnn_lib.grading.checks.ex08_lstm_cell import check_lstm_cell
+from rnn_lib.grading.checks.ex09_attention_beam_search import (
+    check_additive_attention,
+    check_beam_step,
+    check_masked_cross_entropy,
+)
 
 __all__ = [
     "CHECKS",
@@ -61,4 +66,7 @@ __all__ = [
     "check_train_step",
     "check_char_model",
     "check_lstm_cell",
+    "check_additive_attention",
+    "check_beam_step",
+    "check_masked_cross_entropy",
 ]
