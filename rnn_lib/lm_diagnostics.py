@@ -62,6 +62,17 @@ class ContextCurve:
         """(M,), ``reset_loss - carried_loss``: what the cut costs, in nats per character."""
         return self.reset_loss - self.carried_loss
 
+    @property
+    def cut_loss(self) -> torch.Tensor:
+        """(M,), the carried loss over all the windows' characters plus the gap at ``m``.
+
+        The loss after a cut ``m`` characters back, estimated from the gap on
+        the same characters: ``reset_loss[m - 1]`` averages other characters
+        at each ``m`` (some easier to predict than others), and that noise,
+        which the carried loss shares, cancels in the gap.
+        """
+        return self.carried_loss.mean() + self.gap
+
 
 @torch.no_grad()
 def context_curve(

@@ -1,4 +1,4 @@
-"""Tests for rnn_lib/models.py: CharRNN, the unigram baseline, sampling."""
+"""Tests for rnn_lib/models.py: CharRNN, the unigram baseline, sampling (of n-grams too)."""
 
 import math
 
@@ -6,8 +6,9 @@ import pytest
 import torch
 from torch import nn
 
+from rnn_lib import ngram
 from rnn_lib.data.text import UNK, Vocabulary
-from rnn_lib.models import CharRNN, generate, unigram_cross_entropy
+from rnn_lib.models import CharRNN, generate, generate_ngram, unigram_cross_entropy
 
 VOCAB = Vocabulary("abcdefgh \n")
 
@@ -187,3 +188,41 @@ def test_generate_rejects_bad_arguments():
         generate(model, VOCAB, "a", 5, temperature="hot")
     with pytest.raises(ValueError, match="characters not in the vocabulary: 'Z'"):
         generate(model, VOCAB, "aZ", 5)
+
+
+# --- sampling an n-gram model ---------------------------------------------------
+
+CYCLE = VOCAB.encode("abcabcabc abc\n" * 20)
+
+
+def test_ngram_samples_follow_the_counts_and_repeat_under_a_seed():
+    model = ngram.fit(CYCLE, 3, len(VOCAB))
+    a = generate_ngram(model, VOCAB, "ab", 30, seed=1)
+    assert a == generate_ngram(model, VOCAB, "ab", 30, seed=1)
+    assert a != generate_ngram(model, VOCAB, "ab", 30, seed=2)
+    assert a.startswith("ab") and len(a) == 32
+    # At a low temperature the likeliest continuation of the cycle wins.
+    assert generate_ngram(model, VOCAB, "ab", 6, temperature=1e-3, seed=0) == (
+        "abcabcab"
+    )
+
+
+def test_ngram_draws_have_the_models_probabilities_at_temperature_one():
+    model = ngram.fit(CYCLE, 2, len(VOCAB))
+    p = model.next_distribution(VOCAB.encode("c"))  # (V,)
+    draws = [generate_ngram(model, VOCAB, "c", 1, seed=s)[-1] for s in range(2000)]
+    for char in "a \n":
+        share = draws.count(char) / len(draws)
+        expected = p[VOCAB.encode(char)].item()
+        assert share == pytest.approx(expected, abs=4 * math.sqrt(expected / 2000))
+
+
+def test_ngram_sampling_never_draws_unk_and_checks_its_vocabulary():
+    vocab = Vocabulary("ab", unknown="replace")
+    ids = vocab.encode("\N{REPLACEMENT CHARACTER}" * 50 + "ab")
+    model = ngram.fit(ids, 1, len(vocab))  # UNK is by far the most frequent
+    assert UNK not in generate_ngram(model, vocab, "a", 50, seed=0)
+    with pytest.raises(ValueError, match="the model has 3 characters but the vocab"):
+        generate_ngram(model, VOCAB, "a", 5)
+    with pytest.raises(ValueError, match="prime must hold at least one character"):
+        generate_ngram(model, vocab, "", 5)

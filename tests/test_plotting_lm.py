@@ -8,7 +8,17 @@ import torch
 
 matplotlib.use("Agg")
 
-from rnn_lib.plotting import plot_lm_curves, plot_temperatures  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+
+from rnn_lib.lm_diagnostics import ContextCurve  # noqa: E402
+from rnn_lib.plotting import (  # noqa: E402
+    plot_context_curve,
+    plot_lm_curves,
+    plot_temperatures,
+    plot_unit_correlations,
+    plot_unit_text,
+)
+from rnn_lib.plotting.lm import ACTIVATION_MAP  # noqa: E402
 from rnn_lib.train import History  # noqa: E402
 
 
@@ -54,3 +64,101 @@ def test_temperatures_draw_one_panel_and_refuse_a_zero_temperature():
         plot_temperatures(torch.tensor([2.0, 0.0]), ["a", "b"], [1.0, 0])
     with pytest.raises(TypeError, match="logits must be a torch.Tensor, got list"):
         plot_temperatures([2.0, 0.0], ["a", "b"], [1.0])
+
+
+def test_lm_curves_draw_the_training_text_loss_and_need_no_batch_losses():
+    history = History(
+        val_step=[10, 20], val_loss=[2.5, 2.4], train_eval_loss=[2.3, 2.0]
+    )
+    fig = plot_lm_curves({"small": history}, baseline=3.3)
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert list(lines["small: training text"].get_ydata()) == [2.3, 2.0]
+    assert not any("batches" in label for label in lines)
+    plt.close(fig)
+
+
+def test_temperatures_show_a_space_and_a_newline_visibly():
+    fig = plot_temperatures(
+        torch.tensor([2.0, 1.0, 0.0]), [" ", "\n", "a"], [1.0], top=3
+    )
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [
+        "\u2423",
+        "\u21b5",
+        "a",
+    ]
+    plt.close(fig)
+
+
+def curve(M=6, carried=2.0):
+    gap = torch.tensor([1.0 / m for m in range(1, M + 1)], dtype=torch.float64)
+    carried_loss = torch.full((M,), carried, dtype=torch.float64) + 0.1 * (
+        -1
+    ) ** torch.arange(M)
+    return ContextCurve(
+        context=torch.arange(1, M + 1),
+        reset_loss=carried_loss + gap,
+        carried_loss=carried_loss,
+        gap_error=torch.full((M,), 0.01, dtype=torch.float64),
+        windows=100,
+    )
+
+
+def test_context_curve_draws_the_cut_loss_the_carried_line_and_the_ngrams():
+    fig = plot_context_curve({"RNN": curve()}, {"n-gram": {1: 3.3, 2: 2.5, 3: 2.0}})
+    ax = fig.axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    cut = lines["RNN: state cut m characters back"]
+    assert list(cut.get_xdata()) == [1, 2, 3, 4, 5, 6]
+    expected = [2.0 + 1.0 / m for m in range(1, 7)]  # the carried mean plus the gap
+    assert list(cut.get_ydata()) == pytest.approx(expected)
+    assert list(lines["RNN: state carried"].get_ydata()) == pytest.approx([2.0, 2.0])
+    orders = lines["n-gram (order n at n - 1)"]
+    assert list(orders.get_xdata()) == [1, 2] and list(orders.get_ydata()) == [2.5, 2.0]
+    assert list(lines["n-gram: n = 1"].get_ydata()) == [3.3, 3.3]
+    assert ax.get_xscale() == "log"
+    (band,) = ax.collections
+    assert band.get_paths()[0].vertices[:, 1].max() == pytest.approx(3.0 + 0.02)
+    plt.close(fig)
+
+
+def test_unit_correlations_are_drawn_strongest_first():
+    r = torch.tensor([0.1, -0.9, 0.5], dtype=torch.float64)
+    fig = plot_unit_correlations(
+        {"name": {"RNN": r, "RNN, untrained": r / 2}}, {"name": 0.05}
+    )
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert list(lines["RNN"].get_ydata()) == pytest.approx([0.9, 0.5, 0.1])
+    assert list(lines["RNN, untrained"].get_ydata()) == pytest.approx(
+        [0.45, 0.25, 0.05]
+    )
+    assert list(lines["shuffled feature: largest"].get_ydata()) == [0.05, 0.05]
+    plt.close(fig)
+
+
+def test_unit_text_colours_each_character_by_its_activation(recwarn):
+    text = "AB:\n ab\n床前明月光，疑是地上霜。"
+    activation = torch.linspace(-1, 1, len(text))
+    fig = plot_unit_text([("a unit", text, activation)], width=8)
+    ax = fig.axes[0]
+    cells = ax.patches
+    assert len(cells) == len(text)
+    colours = matplotlib.colormaps[ACTIVATION_MAP]
+    for cell, a in zip(cells, activation.tolist()):
+        assert cell.get_facecolor() == pytest.approx(colours((a + 1) / 2))
+    # rows: "AB:↵", " ab↵", then the poem wrapped at 8 cells
+    rows = [cell.get_y() for cell in cells]
+    assert rows[:8] == [-1] * 4 + [-2] * 4 and rows[8:16] == [-3] * 8
+    drawn = [t.get_text() for t in ax.texts]
+    assert drawn[3] == "\u21b5" and drawn[4] == " " and drawn[8] == "床"
+    fig.canvas.draw()
+    assert not [w for w in recwarn if "missing from font" in str(w.message)]
+    plt.close(fig)
+
+
+def test_unit_text_rejects_an_activation_of_the_wrong_length():
+    with pytest.raises(
+        ValueError, match=r"expected the activation of 'x' of shape \(3,\)"
+    ):
+        plot_unit_text([("x", "abc", torch.zeros(4))])
+    with pytest.raises(TypeError, match="activation of 'x' must be a torch.Tensor"):
+        plot_unit_text([("x", "abc", [0.0, 0.0, 0.0])])

@@ -10,6 +10,7 @@ from rnn_lib.data.text import Vocabulary
 from rnn_lib.models import CharRNN, generate
 from rnn_lib.train import (
     _learning_rate,
+    character_losses,
     evaluate,
     load_checkpoint,
     main,
@@ -96,6 +97,22 @@ def test_evaluate_without_carrying_restarts_every_chunk():
     assert got != pytest.approx(evaluate(model, ids, batch_size=1, seq_len=10))
 
 
+def test_character_losses_are_each_characters_loss_in_stream_layout():
+    model = small_model().double()
+    ids = IDS.repeat(5)[:2003]  # 2 streams of 1,001, one character left over
+    losses = character_losses(model, ids, batch_size=2, seq_len=64)
+    assert losses.shape == (1000, 2) and losses.dtype == torch.float64
+    with torch.no_grad():
+        for n in range(2):
+            stream = ids[1001 * n : 1001 * (n + 1)]
+            logits, _ = model(stream[:-1, None])  # (1000, 1, V)
+            expected = F.cross_entropy(logits[:, 0], stream[1:], reduction="none")
+            torch.testing.assert_close(losses[:, n], expected)
+    assert evaluate(model, ids, batch_size=2, seq_len=64) == pytest.approx(
+        losses.mean().item()
+    )
+
+
 def test_training_learns_a_repetitive_text():
     model = small_model(hidden_size=32)
     history = quiet_train(
@@ -106,6 +123,26 @@ def test_training_learns_a_repetitive_text():
     assert history.val_perplexity == [math.exp(loss) for loss in history.val_loss]
     assert history.val_loss[-1] < 0.3 < math.log(len(VOCAB))
     assert history.val_loss[-1] == pytest.approx(evaluate(model, IDS[400:]))
+
+
+def test_training_text_loss_is_measured_beside_the_validation_loss():
+    model = small_model(hidden_size=32)
+    history = quiet_train(
+        model,
+        IDS[:400],
+        IDS[400:],
+        steps=100,
+        lr=1e-2,
+        eval_every=50,
+        train_eval_ids=IDS[:200],
+    )
+    assert history.val_step == [50, 100] and len(history.train_eval_loss) == 2
+    assert history.train_eval_loss[-1] == pytest.approx(evaluate(model, IDS[:200]))
+    assert history.train_eval_loss != history.val_loss
+    without = quiet_train(small_model(), IDS[:400], IDS[400:], steps=5)
+    assert without.train_eval_loss == []
+    with pytest.raises(ValueError, match="train_eval_ids is measured at the steps"):
+        quiet_train(small_model(), steps=1, train_eval_ids=IDS[:200])
 
 
 def test_a_time_budget_stops_training():
@@ -149,6 +186,14 @@ def test_one_sgd_step_moves_the_weights_by_the_clipped_gradient(clip):
     after = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
     expected = grad if clip is None else grad * clip / grad.norm()
     torch.testing.assert_close(before - after, 0.5 * expected, rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize("clip", [1e-3, None])
+def test_the_gradient_norm_is_recorded_before_clipping(clip):
+    ids = IDS[:24]
+    grad = gradient_of_first_step(small_model(), ids)
+    history = quiet_train(small_model(), ids, steps=1, optimizer="sgd", clip=clip)
+    assert history.grad_norm == pytest.approx([grad.norm().item()], rel=1e-5)
 
 
 # --- bad input --------------------------------------------------------------------

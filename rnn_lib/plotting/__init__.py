@@ -43,7 +43,13 @@ from rnn_lib.plotting.gradients import (
     plot_memory_results,
     plot_transient_growth,
 )
-from rnn_lib.plotting.lm import plot_lm_curves, plot_temperatures
+from rnn_lib.plotting.lm import (
+    plot_context_curve,
+    plot_lm_curves,
+    plot_temperatures,
+    plot_unit_correlations,
+    plot_unit_text,
+)
 from rnn_lib.plotting.order import plot_model_comparison, plot_twin_differences
 from rnn_lib.plotting.seq2seq import (
     plot_accuracy_by_length,
@@ -66,6 +72,7 @@ __all__ = [
     "plot_centred_differences",
     "plot_cliff",
     "plot_clipping_directions",
+    "plot_context_curve",
     "plot_exposure_bias",
     "plot_forget_gate_products",
     "plot_gradient_norm_panels",
@@ -81,5 +88,7 @@ __all__ = [
     "plot_transient_growth",
     "plot_truncated_bptt",
     "plot_twin_differences",
+    "plot_unit_correlations",
+    "plot_unit_text",
     "plot_unrolled_rnn",
 ]

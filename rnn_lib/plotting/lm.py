@@ -26,6 +26,9 @@ import torch
 from rnn_lib.plotting.style import COLOURS, MODELS, UNNAMED, model_colour, new_figure
 from rnn_lib.validation import check_int, check_nonempty, check_number, check_tensor
 
+#: The colour map of a unit's activation: blue negative, white 0, red positive.
+ACTIVATION_MAP = "RdBu_r"
+
 #: How a figure shows the characters that print as nothing.
 VISIBLE = {
     " ": "\N{OPEN BOX}",
@@ -150,11 +153,11 @@ def plot_context_curve(curves: dict, ngrams: dict | None = None, *, ax=None):
 
     Args:
         curves: label -> :class:`rnn_lib.lm_diagnostics.ContextCurve`. Each is
-            drawn as its loss after the state is cut ``m`` characters back, with
-            a band of two standard errors of the gap to the carried loss on
-            either side, and its carried loss over the same characters as a
-            dashed line. A label starting with RNN, LSTM or GRU gets that
-            model's colour.
+            drawn as its loss after the state is cut ``m`` characters back
+            (``cut_loss``: the carried loss plus the cut's cost on the same
+            characters), with a band of two standard errors of that cost on
+            either side, and its carried loss as a dashed line. A label
+            starting with RNN, LSTM or GRU gets that model's colour.
         ngrams: label -> {order n: loss}; order n is drawn at n - 1 characters
             of context (what it sees), order 1, which sees none, as a dotted
             line across.
@@ -170,7 +173,7 @@ def plot_context_curve(curves: dict, ngrams: dict | None = None, *, ax=None):
     for k, (label, curve) in enumerate(curves.items()):
         colour = model_colour(label, k)
         m = curve.context.numpy()
-        loss = curve.reset_loss.numpy()
+        loss = curve.cut_loss.numpy()
         band = 2 * curve.gap_error.numpy()
         ax.plot(m, loss, color=colour, label=f"{label}: state cut m characters back")
         ax.fill_between(
@@ -301,7 +304,7 @@ def plot_unit_text(panels: list, *, width: int = 64, vmax: float = 1.0):
         gridspec_kw={"height_ratios": heights},
     )
     fig.set_size_inches(max(columns * cell, 4.0), sum(heights) * cell * 1.25 + 0.8)
-    colours = mpl.colormaps["RdBu_r"]
+    colours = mpl.colormaps[ACTIVATION_MAP]
     norm = mpl.colors.Normalize(-vmax, vmax)
     for ax, (title, text, activation), rows in zip(axes[:, 0], panels, layouts):
         values = activation.detach().double().cpu()
@@ -312,10 +315,8 @@ def plot_unit_text(panels: list, *, width: int = 64, vmax: float = 1.0):
                     mpl.patches.Rectangle((x, -y - 1), 1, 1, color=shade, lw=0)
                 )
                 char = (
-                    "\N{DOWNWARDS ARROW WITH CORNER LEFTWARDS}"
-                    if text[i] == "\n"
-                    else text[i]
-                )
+                    VISIBLE["\n"] if text[i] == "\n" else text[i]
+                )  # a space stays blank
                 dark = abs(values[i].item()) > 0.65 * vmax
                 ax.text(
                     x + 0.5,
@@ -324,7 +325,7 @@ def plot_unit_text(panels: list, *, width: int = 64, vmax: float = 1.0):
                     ha="center",
                     va="center",
                     fontsize=8,
-                    color="white" if dark else COLOURS["text"],
+                    color=COLOURS["on_map"] if dark else COLOURS["text"],
                 )
         ax.set_xlim(0, columns)
         ax.set_ylim(-len(rows), 0)
