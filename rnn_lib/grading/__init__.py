@@ -44,6 +44,10 @@ from rnn_lib.grading.checks.ex09_attention_beam_search import (
     check_beam_step,
     check_masked_cross_entropy,
 )
+from rnn_lib.grading.checks.ex10_parallel_scan import (
+    check_parallel_scan,
+    check_scan_backward,
+)
 
 __all__ = [
     "CHECKS",
@@ -69,4 +73,6 @@ __all__ = [
     "check_additive_attention",
     "check_beam_step",
     "check_masked_cross_entropy",
+    "check_parallel_scan",
+    "check_scan_backward",
 ]
