@@ -219,9 +219,9 @@ def main() -> None:
     results.started()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     choices = ("adding", "lm", "parity")
-    parser.add_argument("which", nargs="*", choices=choices, default=list(choices))
+    parser.add_argument("which", nargs="*", choices=choices, help="default: all")
     experiments = {"adding": adding, "lm": lm, "parity": parity}
-    for name in parser.parse_args().which:
+    for name in parser.parse_args().which or choices:
         path = results.save(f"linear_{name}", experiments[name]())
         print("wrote", path)
 
