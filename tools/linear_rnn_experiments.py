@@ -219,9 +219,15 @@ def main() -> None:
     results.started()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     choices = ("adding", "lm", "parity")
-    parser.add_argument("which", nargs="*", choices=choices, help="default: all")
+    parser.add_argument(
+        "which", nargs="*", help=f"any of {', '.join(choices)} (default: all)"
+    )
+    which = parser.parse_args().which or list(choices)
+    unknown = [name for name in which if name not in choices]
+    if unknown:
+        parser.error(f"expected experiments among {', '.join(choices)}, got {unknown}")
     experiments = {"adding": adding, "lm": lm, "parity": parity}
-    for name in parser.parse_args().which or choices:
+    for name in which:
         path = results.save(f"linear_{name}", experiments[name]())
         print("wrote", path)
 
