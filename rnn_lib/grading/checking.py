@@ -63,6 +63,12 @@ from rnn_lib.grading.rounding import tolerances
 ATOL = 1e-7
 RTOL = 1e-6
 
+# Said of an error of about a float32 rounding, far above float64's.
+FLOAT32_SIZED = (
+    "; an error this small is what rounding to float32, or an approximation, "
+    "gives: keep every tensor in float64 and compute the formula exactly"
+)
+
 # What an index along each dimension of a state, or of a sequence of them, means.
 STATE = ("batch row", "unit")
 SEQUENCE = ("time step t=", "batch row", "unit")
@@ -146,10 +152,10 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
         if a.shape != b.shape:
             return False
-        try:
-            return torch.allclose(
-                a.detach().double(), b.detach().double(), RTOL, ATOL, equal_nan=True
-            )
+        try:  # written out: a student's code may have replaced torch.allclose
+            x, y = a.detach().double(), b.detach().double()
+            close = (x - y).abs() <= ATOL + RTOL * y.abs()
+            return bool((close | (x.isnan() & y.isnan())).all())
         except RuntimeError:
             return False
     x, y = _number(a), _number(b)
@@ -243,6 +249,10 @@ def _kind_problem(got: Any, output: Output, label: str) -> str:
     if ok:
         return ""
     note = f": {output.note}" if output.note else ""
+    if kind == "floats" and isinstance(got, (list, tuple)):
+        i, item = next((i, x) for i, x in enumerate(got) if type(x) not in (float, int))
+        where = f"{output.dims[0]} {i}'s" if output.dims else f"entry {i}"
+        return f"{label} should hold Python floats, but {where} is {type_phrase(item)}{note}"
     return f"{label} should be {KINDS[kind]}, but is {type_phrase(got)}{note}"
 
 
@@ -327,10 +337,11 @@ def _compare_tensors(
     relative = float(size) / scale if size is not None and scale > 0 else 1.0
     relative = relative if math.isfinite(relative) else 1.0
     digits = max(6, min(17, 2 - math.floor(math.log10(max(relative, 1e-17)))))
+    small = FLOAT32_SIZED if 1e-10 < relative < 1e-5 else ""
     return (
         f"{label} differs from the reference{_where(index, output)}: "
         f"expected {_fmt(expected[index], digits)}, got {_fmt(got[index], digits)} "
-        f"({largest}for {case.describe()})"
+        f"({largest}for {case.describe()}){small}"
     )
 
 
@@ -623,8 +634,18 @@ class Check:
         got = answers.probes()
         if not probes or len(got) != len(probes):
             return ""
-        problems = self.problems(probes, got, (self.label, seed, "probes"))
-        return shrinking.explain(self.cases.dims, probes, problems)
+        key = (self.label, seed, "probes")
+        problems = self.problems(probes, got, key)
+        expected = [outcome for (outcome, _), *_ in self._expected(probes, key)]
+        lines = [
+            shrinking.explain(self.cases.dims, probes, problems),
+            shrinking.ignored(
+                self.cases.dims, probes, problems,
+                lambda i, j: _same_outcome(got[i], got[j]),
+                lambda i, j: _same_outcome(expected[i], expected[j]),
+            ),
+        ]  # fmt: skip
+        return "\n".join(line for line in lines if line)
 
     def known_mistake(self, cases: Sequence[Case], answers: Sequence[Outcome]) -> str:
         """The sentence naming the known mistake the answers equal, or ''."""

@@ -69,6 +69,8 @@ def encode(value: Any, depth: int = 0) -> Any:
         }
     if kind is torch.Size:
         return {"size": [int(n) for n in value]}
+    if kind is Opaque:  # decoded once already: it stays what it was
+        return {"opaque": value.what}
     if kind in (tuple, list):
         return {kind.__name__: [encode(item, depth + 1) for item in value]}
     if kind is dict and all(type(key) is str for key in value):

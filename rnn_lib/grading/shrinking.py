@@ -10,14 +10,17 @@ probes one step simpler in one size, on which it is then right, and says
 what changed: "correct when N=1, wrong when N=2 (with L=1, H_in=1, H_out=1):
 look at how the rows of the batch are combined", followed by which output
 differs there first, and by how much. A mistake that shows on the simplest
-probe already is said to be wrong "even" there.
+probe already is said to be wrong "even" there. For a size that is a
+parameter (a step eps, a threshold max_norm), probes that differ only in it
+get the same inputs; an answer that stays the same from one value to the
+other where the reference's changes ignores it, and :func:`explain` says so.
 
 Read next: :mod:`rnn_lib.grading.checks.ex03_rnn_step`, a module of checks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rnn_lib.grading.cases import Case, Dim
 
@@ -37,6 +40,40 @@ def _with(sizes: dict, names: Sequence[str]) -> str:
     return ", ".join(
         f"{key}={value}" for key, value in sizes.items() if key not in names
     )
+
+
+def ignored(
+    dims: dict[str, Dim],
+    probes: Sequence[Case],
+    problems: Sequence[str],
+    same: Callable[[int, int], bool],
+    same_reference: Callable[[int, int], bool],
+) -> str:
+    """A sentence naming a parameter the answer does not depend on, or ''.
+
+    Args:
+        same: whether the student's answers on two probes are the same.
+        same_reference: whether the reference's are.
+    """
+    by_sizes = {_key(p.sizes): i for i, p in enumerate(probes)}
+    for name, dim in dims.items():
+        if not dim.parameter:
+            continue
+        for i, probe in enumerate(probes):
+            for value in dim.values[1:]:
+                j = by_sizes.get(_key({**probe.sizes, name: value}))
+                if j is None or j == i or probe.sizes[name] != dim.values[0]:
+                    continue
+                if (
+                    (problems[i] or problems[j])
+                    and same(i, j)
+                    and not same_reference(i, j)
+                ):
+                    return (
+                        f"Your answers are the same for {name}={probe.sizes[name]} and "
+                        f"{name}={value}, where the reference's differ: {dim.advice}."
+                    )
+    return ""
 
 
 def explain(

@@ -97,6 +97,7 @@ NUMERICAL_CASES = Cases(
             (1e-3, 0.1),
             "look at how the step eps enters: use the eps you are given, on both "
             "sides of x",
+            parameter=True,
         ),
     },
 )

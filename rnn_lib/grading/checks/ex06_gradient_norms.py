@@ -167,6 +167,7 @@ CLIP_CASES = Cases(
             (100.0, 0.5),
             "look at the rescaling (it happens only when "
             "the total norm exceeds max_norm)",
+            parameter=True,
         ),
         "scales": Dim(
             ([1.0, 1.0, 1.0], [2.0, 0.1, 1.0], [1.0, 1.0, None]),

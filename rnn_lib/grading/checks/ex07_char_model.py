@@ -151,8 +151,11 @@ PROBABILITY_CASES = Cases(
     seed=72,
     dims={
         "N": N_DIM,
-        "V": Dim((1, 2), "look at which axis the distribution runs over"),
-        "temperature": Dim((1.0, 0.5), "look at how the temperature enters"),
+        # (V = 1 is no distribution: every answer gives 1)
+        "V": Dim((2, 3), "look at which axis the distribution runs over"),
+        "temperature": Dim(
+            (1.0, 0.5), "look at how the temperature enters", parameter=True
+        ),
     },
 )
 
@@ -224,7 +227,7 @@ TRAIN_CASES = Cases(
     seed=73,
     dims={
         "chunks": Dim(
-            (1, 2, 3),
+            (1, 2),
             "look at what carries over from one chunk to the "
             "next: the state (detached), and the gradients (zeroed)",
         ),
@@ -232,6 +235,7 @@ TRAIN_CASES = Cases(
             (100.0, 0.1),
             "look at the clipping (it acts only when the "
             "gradient norm exceeds max_norm)",
+            parameter=True,
         ),
         "L": Dim((1, 2), L_DIM.advice),
         "N": N_DIM,
