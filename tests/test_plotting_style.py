@@ -85,3 +85,19 @@ def test_chinese_text_renders_with_the_shipped_font(recwarn):
     plt.close(fig)
     missing = [w for w in recwarn if "missing from font" in str(w.message)]
     assert not missing, missing[0].message
+
+
+def test_bold_chinese_text_draws_without_a_font_warning(caplog):
+    """The subset has one weight; bold must not log "Failed to find font weight"."""
+    import logging
+
+    import matplotlib.pyplot as plt
+
+    import rnn_lib.plotting  # noqa: F401  (registers the font)
+
+    fig, ax = plt.subplots()
+    with caplog.at_level(logging.WARNING, logger="matplotlib.font_manager"):
+        ax.set_title("标题 title", fontweight="bold")
+        fig.canvas.draw()
+    plt.close(fig)
+    assert not [r for r in caplog.records if "Failed to find font" in r.getMessage()]

@@ -16,6 +16,7 @@ chapter 1's figures.
 
 from __future__ import annotations
 
+import dataclasses
 from importlib import resources
 
 import matplotlib.pyplot as plt
@@ -66,6 +67,16 @@ def use_cjk_font() -> str:
     with resources.as_file(CJK_FONT) as path:
         font_manager.fontManager.addfont(str(path))
         family = font_manager.FontProperties(fname=str(path)).get_name()
+    # The subset has one weight: bold Chinese text is drawn in it too, rather
+    # than with a "Failed to find font weight bold" warning on stderr.
+    regular = next(f for f in font_manager.fontManager.ttflist if f.name == family)
+    if not any(
+        f.name == family and f.weight == "bold"
+        for f in font_manager.fontManager.ttflist
+    ):
+        font_manager.fontManager.ttflist.append(
+            dataclasses.replace(regular, weight="bold")
+        )
     families = [f for f in plt.rcParams["font.family"] if f != family]
     if families == ["sans-serif"]:  # matplotlib's default: name its first font
         families = [plt.rcParams["font.sans-serif"][0]]
