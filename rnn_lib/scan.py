@@ -14,7 +14,7 @@ map ``f_t(h) = a_t h + b_t``, and affine maps compose into affine maps:
 
 Composition is associative, so the states ``h_t = f_t(...f_1(h_0))``, the
 prefixes of the sequence of maps, can be computed in any grouping: in
-2 ceil(log2 L) rounds of elementwise work (:func:`_states`) instead of L
+2 floor(log2 L) rounds of elementwise work (:func:`_states`) instead of L
 sequential steps. The rounds are those of Blelloch's scan (1990): an up-sweep
 that composes neighbours pairwise, halving the sequence at each round, and a
 down-sweep that comes back down and fills in the states left out, each one
@@ -80,7 +80,7 @@ def _compose(a_first: Tensor, b_first: Tensor, a_then: Tensor, b_then: Tensor):
 def _states(a: Tensor, b: Tensor) -> Tensor:
     """The states ``h_t = a_t h_{t-1} + b_t`` from ``h_0 = 0``, by the parallel scan.
 
-    Inputs: a, b (L, ...). Outputs: h (L, ...). Sequential depth 2 ceil(log2 L)
+    Inputs: a, b (L, ...). Outputs: h (L, ...). Sequential depth 2 floor(log2 L)
     rounds of elementwise operations; work O(L).
     """
     L = a.shape[0]
@@ -189,7 +189,7 @@ def linear_recurrence(
         a: the coefficients a_t (the chapter's lambda_t), real or complex.
         b: the inputs b_t (the chapter's beta_t), of a's dtype.
         h_0: the initial state, of a's dtype; None for zeros.
-        method: ``'scan'``, the parallel scan in 2 ceil(log2 L) rounds with the
+        method: ``'scan'``, the parallel scan in 2 floor(log2 L) rounds with the
             hand-derived backward; or ``'loop'``, the sequential reference,
             L steps, backpropagated by autograd. Both compute the same states
             up to rounding.

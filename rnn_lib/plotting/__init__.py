@@ -19,7 +19,9 @@ One module per chapter's figures, all in one look:
 * :mod:`~rnn_lib.plotting.lm`: chapter 7, a character-level language model;
 * :mod:`~rnn_lib.plotting.gated`: chapter 8, LSTM and GRU;
 * :mod:`~rnn_lib.plotting.seq2seq`: chapter 9, sequence to sequence with
-  attention, and beam search.
+  attention, and beam search;
+* :mod:`~rnn_lib.plotting.scan`: chapter 10, linear recurrences and the
+  parallel scan.
 
 Every public function is importable from here: ``from rnn_lib import
 plotting; plotting.plot_unrolled_rnn(4)``.
@@ -51,6 +53,16 @@ from rnn_lib.plotting.lm import (
     plot_unit_text,
 )
 from rnn_lib.plotting.order import plot_model_comparison, plot_twin_differences
+from rnn_lib.plotting.scan import (
+    plot_adding_seeds,
+    plot_equal_time_curves,
+    plot_jacobian_panels,
+    plot_lru_initialisation,
+    plot_parity_bands,
+    plot_scan_schedule,
+    plot_scan_timings,
+    scan_schedule,
+)
 from rnn_lib.plotting.seq2seq import (
     plot_accuracy_by_length,
     plot_attention_maps,
@@ -66,6 +78,7 @@ __all__ = [
     "gradient_norm_explorer",
     "new_figure",
     "plot_accuracy_by_length",
+    "plot_adding_seeds",
     "plot_attention_maps",
     "plot_beam_search",
     "plot_bptt_benchmark",
@@ -73,16 +86,22 @@ __all__ = [
     "plot_cliff",
     "plot_clipping_directions",
     "plot_context_curve",
+    "plot_equal_time_curves",
     "plot_exposure_bias",
     "plot_forget_gate_products",
     "plot_gradient_norm_panels",
     "plot_gradient_norms_through_time",
     "plot_jacobian_norm_grid",
     "plot_jacobian_norms",
+    "plot_jacobian_panels",
     "plot_lm_curves",
+    "plot_lru_initialisation",
     "plot_memory_results",
     "plot_model_comparison",
     "plot_packed_batch",
+    "plot_parity_bands",
+    "plot_scan_schedule",
+    "plot_scan_timings",
     "plot_temperatures",
     "plot_training_curves",
     "plot_transient_growth",
@@ -91,4 +110,5 @@ __all__ = [
     "plot_unit_correlations",
     "plot_unit_text",
     "plot_unrolled_rnn",
+    "scan_schedule",
 ]
