@@ -28,7 +28,7 @@ matches the state so far::
 Both give ``p(y*_t | y*_{<t}, x) = softmax(y_t)``. Training feeds the true
 ``y*_{t-1}`` (teacher forcing) and minimises :func:`masked_cross_entropy`;
 decoding feeds the model's own tokens back, one at a time, greedily
-(:func:`greedy_decode`) or keeping the ``B`` likeliest prefixes
+(:func:`greedy_decode`) or keeping the ``S`` likeliest prefixes
 (:func:`beam_search`, built on :func:`beam_step`).
 
 Shapes are time-major as in torch's recurrent layers: ``source (L_src, N)``,
@@ -395,23 +395,23 @@ class Seq2Seq(nn.Module):
         """The decoder as a :data:`Step` for :func:`greedy_decode` and :func:`beam_search`.
 
         Each source is read once; its memory is repeated for its
-        ``beam_size`` rows (rows ``n * B .. n * B + B - 1`` belong to source n).
+        ``beam_size`` rows (rows ``n * S .. n * S + S - 1`` belong to source n).
 
         Returns:
-            step: tokens (N B,) and states (N B, H_out) -> log-probabilities
-                (N B, V) and new states.
-            state: (N B, H_out), h^dec_0 of every row.
+            step: tokens (N S,) and states (N S, H_out) -> log-probabilities
+                (N S, V) and new states.
+            state: (N S, H_out), h^dec_0 of every row.
         """
         check_int("beam_size", beam_size)
         memory, mask, state = self.encode(source, lengths)
-        memory = memory.repeat_interleave(beam_size, dim=1)  # (L_src, N B, 2 H)
-        mask = mask.repeat_interleave(beam_size, dim=1)  # (L_src, N B)
+        memory = memory.repeat_interleave(beam_size, dim=1)  # (L_src, N S, 2 H)
+        mask = mask.repeat_interleave(beam_size, dim=1)  # (L_src, N S)
         attention = self.decoder.attention
         keys = None if attention is None else attention.keys(memory)
 
         def step(tokens: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
             logits, state, _ = self.decoder.step(tokens, state, memory, mask, keys)
-            return logits.log_softmax(-1), state  # (N B, V), (N B, H_out)
+            return logits.log_softmax(-1), state  # (N S, V), (N S, H_out)
 
         return step, state.repeat_interleave(beam_size, dim=0)
 
@@ -485,44 +485,44 @@ def greedy_decode(
 def beam_step(
     scores: Tensor, log_probs: Tensor, finished: Tensor, eos: int
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """One step of beam search: the B best extensions of B hypotheses, per sequence.
+    """One step of beam search: the S best extensions of S hypotheses, per sequence.
 
     Each live hypothesis b, with log-probability ``scores[n, b]``, can be
     extended by any token v, which gives ``scores[n, b] + log_probs[n, b, v]``;
     an ended one (``finished[n, b]``) is kept as it is, once, as the
-    extension by ``eos`` at its own score. The B best of these B V
+    extension by ``eos`` at its own score. The S best of these S V
     candidates, over the whole beam, are the new hypotheses.
 
     Inputs:
-        scores: (N, B), each hypothesis's log-probability so far (-inf for an
-            empty slot, such as B - 1 of the slots at the first step).
-        log_probs: (N, B, V), the log-probabilities of the next token.
-        finished: (N, B), bool, True for hypotheses that have written ``eos``.
+        scores: (N, S), each hypothesis's log-probability so far (-inf for an
+            empty slot, such as S - 1 of the slots at the first step).
+        log_probs: (N, S, V), the log-probabilities of the next token.
+        finished: (N, S), bool, True for hypotheses that have written ``eos``.
         eos: the id of ``<eos>``.
 
     Outputs:
-        scores: (N, B), the new log-probabilities, best first.
-        beams: (N, B), which hypothesis each one extends.
-        tokens: (N, B), the token it adds.
+        scores: (N, S), the new log-probabilities, best first.
+        beams: (N, S), which hypothesis each one extends.
+        tokens: (N, S), the token it adds.
     """
-    N, B, V = log_probs.shape
-    candidates = scores.unsqueeze(-1) + log_probs  # (N, B, V)
+    N, S, V = log_probs.shape
+    candidates = scores.unsqueeze(-1) + log_probs  # (N, S, V)
     ended = torch.full_like(candidates, -math.inf)
     ended[..., eos] = scores  # an ended hypothesis stays as it is, once
     candidates = torch.where(finished.unsqueeze(-1), ended, candidates)
-    scores, index = candidates.view(N, B * V).topk(B, dim=1)  # (N, B), over the beam
+    scores, index = candidates.view(N, S * V).topk(S, dim=1)  # (N, S), over the beam
     return scores, index // V, index % V
 
 
 @dataclasses.dataclass
 class Beams:
-    """What :func:`beam_search` found: B hypotheses per sequence, best first.
+    """What :func:`beam_search` found: S hypotheses per sequence, best first.
 
     Attributes:
-        tokens: (L, N, B), each hypothesis up to and with its ``<eos>``, then pad.
-        log_prob: (N, B), ``log p(tokens | x)``.
-        lengths: (N, B), the tokens written, ``<eos>`` included.
-        score: (N, B), ``log_prob / lengths ** length_penalty``, by which they
+        tokens: (L, N, S), each hypothesis up to and with its ``<eos>``, then pad.
+        log_prob: (N, S), ``log p(tokens | x)``.
+        lengths: (N, S), the tokens written, ``<eos>`` included.
+        score: (N, S), ``log_prob / lengths ** length_penalty``, by which they
             are sorted.
     """
 
@@ -549,7 +549,7 @@ def beam_search(
     length_penalty: float = 1.0,
     pad: int = 0,
 ) -> Beams:
-    """Keep the B likeliest prefixes at every step (:func:`beam_step`) until all end.
+    """Keep the S likeliest prefixes at every step (:func:`beam_step`) until all end.
 
     Hypotheses compete on their log-probability while they grow; an ended one
     keeps its slot and its score. The search stops when every hypothesis has
@@ -559,10 +559,10 @@ def beam_search(
     costs probability); with 1 the best mean log-probability per token wins.
 
     Args:
-        step, state: a :data:`Step` and the first states, B rows per sequence
-            (``Seq2Seq.decoding_step(..., beam_size=B)`` makes both).
+        step, state: a :data:`Step` and the first states, S rows per sequence
+            (``Seq2Seq.decoding_step(..., beam_size=S)`` makes both).
         batch_size: N.
-        beam_size: B; ``B = 1`` is :func:`greedy_decode`.
+        beam_size: S; ``S = 1`` is :func:`greedy_decode`.
         bos, eos, pad: the ids of ``<bos>``, ``<eos>`` and padding.
         max_length: the most tokens to write, ``<eos>`` included.
         length_penalty: the exponent of the length in the final ranking, >= 0.
@@ -573,43 +573,43 @@ def beam_search(
     _check_decoding(batch_size, max_length, bos, eos)
     check_int("beam_size", beam_size)
     check_number("length_penalty", length_penalty, minimum=0)
-    N, B, device = batch_size, beam_size, state.device
-    if state.shape[0] != N * B:
+    N, S, device = batch_size, beam_size, state.device
+    if state.shape[0] != N * S:
         raise ValueError(
-            f"expected state with N * B = {N * B} rows, got {state.shape[0]}"
+            f"expected state with N * S = {N * S} rows, got {state.shape[0]}"
         )
-    scores = torch.full((N, B), -math.inf, dtype=torch.float64, device=device)
+    scores = torch.full((N, S), -math.inf, dtype=torch.float64, device=device)
     scores[:, 0] = 0.0  # one hypothesis, <bos>, to start from
-    finished = torch.zeros(N, B, dtype=torch.bool, device=device)
-    lengths = torch.zeros(N, B, dtype=torch.long, device=device)
-    tokens = torch.full((N * B,), bos, dtype=torch.long, device=device)
-    offsets = torch.arange(N, device=device)[:, None] * B  # (N, 1): row of beam 0
+    finished = torch.zeros(N, S, dtype=torch.bool, device=device)
+    lengths = torch.zeros(N, S, dtype=torch.long, device=device)
+    tokens = torch.full((N * S,), bos, dtype=torch.long, device=device)
+    offsets = torch.arange(N, device=device)[:, None] * S  # (N, 1): row of beam 0
     written, parents = [], []
     for _ in range(max_length):
-        log_probs, state = step(tokens, state)  # (N B, V)
+        log_probs, state = step(tokens, state)  # (N S, V)
         new_scores, beams, new_tokens = beam_step(
-            scores, log_probs.view(N, B, -1).double(), finished, eos
-        )  # each (N, B)
-        was_finished = finished.gather(1, beams)  # (N, B)
+            scores, log_probs.view(N, S, -1).double(), finished, eos
+        )  # each (N, S)
+        was_finished = finished.gather(1, beams)  # (N, S)
         lengths = lengths.gather(1, beams) + (~was_finished).long()
         finished = was_finished | (new_tokens == eos)
         written.append(torch.where(was_finished, pad, new_tokens))
         parents.append(beams)
         scores = new_scores
-        rows = (offsets + beams).flatten()  # (N B,): the row each extends
+        rows = (offsets + beams).flatten()  # (N S,): the row each extends
         state, tokens = state.index_select(0, rows), new_tokens.flatten()
         if finished.all():
             break
     # Follow each hypothesis back through its parents.
-    out = torch.empty(len(written), N, B, dtype=torch.long, device=device)
-    slot = torch.arange(B, device=device).expand(N, B)  # (N, B)
+    out = torch.empty(len(written), N, S, dtype=torch.long, device=device)
+    slot = torch.arange(S, device=device).expand(N, S)  # (N, S)
     for t in range(len(written) - 1, -1, -1):
         out[t] = written[t].gather(1, slot)
         slot = parents[t].gather(1, slot)
-    score = scores / lengths.clamp(min=1).double() ** length_penalty  # (N, B)
+    score = scores / lengths.clamp(min=1).double() ** length_penalty  # (N, S)
     score, order = score.sort(dim=1, descending=True)
     return Beams(
-        out.gather(2, order.expand(len(written), N, B)),
+        out.gather(2, order.expand(len(written), N, S)),
         scores.gather(1, order),
         lengths.gather(1, order),
         score,

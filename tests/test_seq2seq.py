@@ -417,7 +417,7 @@ def test_beams_of_a_seq2seq_model_are_sorted_and_consistent():
 
 def test_beam_search_refuses_a_state_of_the_wrong_size():
     model = TableModel(max_length=3)
-    with pytest.raises(ValueError, match=r"expected state with N \* B = 4 rows, got 2"):
+    with pytest.raises(ValueError, match=r"expected state with N \* S = 4 rows, got 2"):
         s2s.beam_search(model.step, model.start(2), 2, 2, BOS, EOS, 3)
     with pytest.raises(ValueError, match="length_penalty must be >= 0, got -1"):
         s2s.beam_search(

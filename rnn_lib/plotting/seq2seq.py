@@ -13,7 +13,7 @@ attention weights of one model look like on a few sources, English or Chinese
 back to the CJK font of :mod:`rnn_lib.plotting.style`).
 
 Every function takes its curves as ``{label: values}``, where ``values`` is a
-tensor of shape ``(S, K)``: S seeds, K points. The models take their colours
+tensor of shape ``(seeds, points)``: one row per seed. The models take their colours
 in the order given (:data:`MODEL_COLOURS`).
 
 Read next: :mod:`rnn_lib.plotting.style`, the look they share.
@@ -67,8 +67,8 @@ def plot_accuracy_by_length(lengths, accuracy: dict, max_train_length: int, ax=N
     """Exact-match accuracy against the source length, the lengths never trained on shaded.
 
     Args:
-        lengths: the K source lengths, in tokens.
-        accuracy: label -> (S, K), the share of test sources of each length
+        lengths: the source lengths, in tokens.
+        accuracy: label -> (seeds, points), the share of test sources of each length
             translated exactly, per seed.
         max_train_length: the longest source in training; longer ones are shaded.
         ax: axes to draw on (a new figure if None).
@@ -95,7 +95,7 @@ def plot_accuracy_by_length(lengths, accuracy: dict, max_train_length: int, ax=N
     ax.set_xticks(lengths)
     ax.set_xlabel("source length (tokens)")
     ax.set_ylabel("exact match (test)")
-    ax.legend(frameon=False, loc="lower left")
+    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3)
     return fig
 
 
@@ -103,9 +103,9 @@ def plot_training_curves(steps, loss: dict, accuracy: dict):
     """The teacher-forced validation loss and the free-running validation accuracy.
 
     Args:
-        steps: the K training steps at which both were measured.
-        loss: label -> (S, K), the teacher-forced cross-entropy (nats per token).
-        accuracy: label -> (S, K), the exact match of greedy decoding.
+        steps: the training steps at which both were measured.
+        loss: label -> (seeds, points), the teacher-forced cross-entropy (nats per token).
+        accuracy: label -> (seeds, points), the exact match of greedy decoding.
 
     Returns:
         the matplotlib ``Figure``, two panels.
@@ -130,14 +130,14 @@ def plot_training_curves(steps, loss: dict, accuracy: dict):
 
 
 def plot_exposure_bias(positions, teacher_forced: dict, free_running: dict):
-    """Token accuracy at each output position, given the true prefix or the model's own.
+    """Digits right at each output position, given the true prefix or the model's own.
 
     Args:
-        positions: the K output positions t (1 for the first digit).
-        teacher_forced: label -> (S, K), the share of tokens at position t that
-            are the likeliest given the true tokens before them.
-        free_running: label -> (S, K), the share of tokens that greedy
-            decoding writes right at position t, after its own tokens.
+        positions: the output positions t (1 for the first digit).
+        teacher_forced: label -> (seeds, points), the share of the digits at
+            position t that are the likeliest given the true digits before them.
+        free_running: label -> (seeds, points), the share of the digits that
+            greedy decoding writes right at position t, after its own.
 
     Returns:
         the matplotlib ``Figure``.
@@ -161,19 +161,19 @@ def plot_exposure_bias(positions, teacher_forced: dict, free_running: dict):
     ax.set_xticks(positions)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("output position $t$")
-    ax.set_ylabel("tokens right")
+    ax.set_ylabel("digits right")
     ax.legend(frameon=False, loc="lower left", fontsize="small")
     return fig
 
 
 def plot_beam_search(beam_sizes, log_prob: dict, accuracy: dict):
-    """Greedy decoding (B = 1) against beam search: what it finds and how often it is right.
+    """Greedy decoding (S = 1) against beam search: what it finds and how often it is right.
 
     Args:
-        beam_sizes: the K beam sizes B.
-        log_prob: label -> (S, K), the mean log-probability of the sequences
+        beam_sizes: the beam sizes S.
+        log_prob: label -> (seeds, points), the mean log-probability of the sequences
             chosen, per seed.
-        accuracy: label -> (S, K), their exact match.
+        accuracy: label -> (seeds, points), their exact match.
 
     Returns:
         the matplotlib ``Figure``, two panels.
@@ -191,7 +191,7 @@ def plot_beam_search(beam_sizes, log_prob: dict, accuracy: dict):
     right.set_ylabel("exact match (test)")
     for ax in (left, right):
         ax.set_xticks(beam_sizes)
-        ax.set_xlabel("beam size $B$ (1 is greedy)")
+        ax.set_xlabel("beam size $S$ (1 is greedy)")
     left.legend(frameon=False)
     return fig
 

@@ -42,15 +42,15 @@ def attention_renormalised(query, memory, mask, w_dec, w_enc, w_score):
 
 @correct("beam_step")
 def beam_by_sorting(scores, log_probs, finished, eos):
-    N, B, V = log_probs.shape
+    N, S, V = log_probs.shape
     candidates = scores[:, :, None] + log_probs
     for n in range(N):
-        for b in range(B):
+        for b in range(S):
             if finished[n, b]:
                 candidates[n, b] = -math.inf
                 candidates[n, b, eos] = scores[n, b]
-    flat = candidates.reshape(N, B * V)
-    order = flat.argsort(dim=1, descending=True)[:, :B]
+    flat = candidates.reshape(N, S * V)
+    order = flat.argsort(dim=1, descending=True)[:, :S]
     return flat.gather(1, order), order // V, order % V
 
 
@@ -92,22 +92,22 @@ def attention_scaled_scores(query, memory, mask, w_dec, w_enc, w_score):
 
 @wrong("beam_step", "correct when ended=0.0, wrong when ended=1.0")
 def beam_drops_ended(scores, log_probs, finished, eos):
-    N, B, V = log_probs.shape
+    N, S, V = log_probs.shape
     candidates = scores[..., None] + log_probs
     candidates = candidates.masked_fill(finished[..., None], -math.inf)  # gone
-    new, index = candidates.reshape(N, -1).topk(B)
+    new, index = candidates.reshape(N, -1).topk(S)
     return new, index // V, index % V
 
 
 @wrong("beam_step", "correct when N=1, wrong when N=2")
 def beam_flat_rows(scores, log_probs, finished, eos):
-    # the rows of the flattened (N * B, V) state, not the slot within a sequence
-    N, B, V = log_probs.shape
+    # the rows of the flattened (N * S, V) state, not the slot within a sequence
+    N, S, V = log_probs.shape
     ended = torch.full_like(log_probs, -math.inf)
     ended[..., eos] = 0.0
     candidates = scores[..., None] + torch.where(finished[..., None], ended, log_probs)
-    new, index = candidates.reshape(N, -1).topk(B)
-    return new, index // V + B * torch.arange(N)[:, None], index % V
+    new, index = candidates.reshape(N, -1).topk(S)
+    return new, index // V + S * torch.arange(N)[:, None], index % V
 
 
 @wrong("masked_cross_entropy", "correct when L_tgt=1, wrong when L_tgt=2")

@@ -65,9 +65,9 @@ def attention_keys_as_values(query, memory, mask, w_dec, w_enc, w_score):
 # -- 9.2 beam_step ---------------------------------------------------------------
 
 
-def _top(candidates, B):
+def _top(candidates, S):
     N, _, V = candidates.shape
-    new, index = candidates.reshape(N, -1).topk(B, dim=1)
+    new, index = candidates.reshape(N, -1).topk(S, dim=1)
     return new, torch.div(index, V, rounding_mode="floor"), index % V
 
 
@@ -119,10 +119,10 @@ def beam_charges_ended(scores, log_probs, finished, eos):
 
 @mutant("beam_step", "flat index split the wrong way")
 def beam_swapped_split(scores, log_probs, finished, eos):
-    N, B, V = log_probs.shape
+    N, S, V = log_probs.shape
     candidates = _keep_ended(scores[..., None] + log_probs, scores, finished, eos)
-    new, index = candidates.view(N, B * V).topk(B)
-    return new, index % B, index // B
+    new, index = candidates.view(N, S * V).topk(S)
+    return new, index % S, index // S
 
 
 # -- 9.3 masked_cross_entropy ----------------------------------------------------

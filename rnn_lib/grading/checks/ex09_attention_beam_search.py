@@ -162,23 +162,23 @@ BEAM = (
 
 
 def _beam_args(sizes: dict, g) -> dict:
-    N, B, V, eos = sizes["N"], sizes["B"], sizes["V"], sizes["V"] - 1
-    log_probs = randn(N, B, V, generator=g, scale=2.0).log_softmax(-1)
+    N, S, V, eos = sizes["N"], sizes["S"], sizes["V"], sizes["V"] - 1
+    log_probs = randn(N, S, V, generator=g, scale=2.0).log_softmax(-1)
     if sizes["first"]:  # every slot holds <bos>; only the first one counts
-        scores = torch.full((N, B), -math.inf, dtype=torch.float64)
+        scores = torch.full((N, S), -math.inf, dtype=torch.float64)
         scores[:, 0] = 0.0
-        finished = torch.zeros(N, B, dtype=torch.bool)
+        finished = torch.zeros(N, S, dtype=torch.bool)
     else:
-        scores = -(randn(N, B, generator=g).abs() * 3).sort(dim=1).values
-        finished = torch.rand(N, B, generator=g) < sizes["ended"]
+        scores = -(randn(N, S, generator=g).abs() * 3).sort(dim=1).values
+        finished = torch.rand(N, S, generator=g) < sizes["ended"]
     return {"scores": scores, "log_probs": log_probs, "finished": finished, "eos": eos}
 
 
 BEAM_CASES = Cases(
     _beam_args,
     tuple(
-        {"N": N, "B": B, "V": V, "first": first, "ended": ended}
-        for N, B, V, first, ended in [
+        {"N": N, "S": S, "V": V, "first": first, "ended": ended}
+        for N, S, V, first, ended in [
             (1, 1, 4, False, 0.0),
             (2, 3, 5, True, 0.0),
             (3, 2, 6, False, 0.0),
@@ -190,7 +190,7 @@ BEAM_CASES = Cases(
     seed=92,
     dims={
         "N": N_DIM,
-        "B": Dim((1, 2, 3), "look at how the hypotheses of one sequence compete"),
+        "S": Dim((1, 2, 3), "look at how the hypotheses of one sequence compete"),
         "ended": Dim((0.0, 1.0), "look at what happens to an ended hypothesis"),
     },
     base={"V": 4, "first": False},
@@ -200,7 +200,7 @@ BEAM_CASES = Cases(
 def _beam(scores, log_probs, finished, eos, accumulate="add", whole_beam=True,
           ended="keep", split="right"):  # fmt: skip
     """One beam-search step with switches that turn on the known mistakes."""
-    N, B, V = log_probs.shape
+    N, S, V = log_probs.shape
     if accumulate == "add":
         candidates = scores.unsqueeze(-1) + log_probs
     elif accumulate == "multiply":
@@ -221,12 +221,12 @@ def _beam(scores, log_probs, finished, eos, accumulate="add", whole_beam=True,
         kept[..., eos] = candidates[..., eos]
         candidates = torch.where(done, kept, candidates)
     if not whole_beam:  # each hypothesis extended by its own best token
-        best, tokens = candidates.max(dim=-1)  # (N, B)
+        best, tokens = candidates.max(dim=-1)  # (N, S)
         new, order = best.sort(dim=1, descending=True)
         return new, order, tokens.gather(1, order)
-    new, index = candidates.reshape(N, B * V).topk(B, dim=1)
+    new, index = candidates.reshape(N, S * V).topk(S, dim=1)
     if split == "swapped":
-        return new, index % B, index // B
+        return new, index % S, index // S
     return new, index // V, index % V
 
 
@@ -245,8 +245,8 @@ BEAM_MISTAKES = (
     ),
     Mistake(
         "each hypothesis extended on its own",
-        "the B best extensions are chosen over the whole beam, all B * V candidates "
-        "of a sequence together: candidates.reshape(N, B * V).topk(B, dim=1).",
+        "the S best extensions are chosen over the whole beam, all S * V candidates "
+        "of a sequence together: candidates.reshape(N, S * V).topk(S, dim=1).",
         partial(_beam, whole_beam=False),
     ),
     Mistake(
@@ -269,7 +269,7 @@ BEAM_MISTAKES = (
     ),
     Mistake(
         "flat index split the wrong way",
-        "in candidates.reshape(N, B * V), entry b * V + v is hypothesis b extended "
+        "in candidates.reshape(N, S * V), entry b * V + v is hypothesis b extended "
         "by token v: beams = index // V, tokens = index % V.",
         partial(_beam, split="swapped"),
     ),
@@ -283,14 +283,14 @@ check_beam_step = Check(
     seq2seq.beam_step,
     BEAM_CASES,
     (
-        Output("scores", "(N, B)", _INDEX),
-        Output("beams", "(N, B)", _INDEX),
-        Output("tokens", "(N, B)", _INDEX),
+        Output("scores", "(N, S)", _INDEX),
+        Output("beams", "(N, S)", _INDEX),
+        Output("tokens", "(N, S)", _INDEX),
     ),
     BEAM_MISTAKES,
     hint="candidates = scores.unsqueeze(-1) + log_probs; an ended hypothesis keeps "
     "only candidates[n, b, eos] = scores[n, b]; then "
-    "new, index = candidates.reshape(N, B * V).topk(B, dim=1); beams = index // V, "
+    "new, index = candidates.reshape(N, S * V).topk(S, dim=1); beams = index // V, "
     "tokens = index % V.",
     forbidden=BEAM,
 )
