@@ -76,11 +76,12 @@ def test_jacobian_panels_draw_median_and_bound_per_curve():
         }
     )
     assert len(fig.axes) == 2 and fig.axes[0].get_yscale() == "log"
-    median, dashed = fig.axes[0].get_lines()
+    bound_line, median = fig.axes[0].get_lines()
     torch.testing.assert_close(
         torch.tensor(median.get_ydata()).float(), norms.median(dim=1).values
     )
-    assert dashed.get_linestyle() == "--"
+    assert bound_line.get_linewidth() > median.get_linewidth()
+    assert list(bound_line.get_ydata()) == pytest.approx(bound.tolist())
 
 
 def test_timings_one_panel_per_size_and_a_line_per_method_and_mode():

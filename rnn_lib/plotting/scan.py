@@ -23,7 +23,6 @@ import numpy as np
 import torch
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
-from rnn_lib.plotting.gradients import _jacobian_curve
 from rnn_lib.plotting.style import (
     BLUE,
     COLOURS,
@@ -64,7 +63,8 @@ def plot_jacobian_panels(panels: dict):
             :func:`rnn_lib.diagnostics.jacobian_norms_at_radius` returns it:
             ``distance`` ``(L + 1,)``, ``norms`` ``(L + 1, N)``, ``bound``
             ``(L + 1,)``. The line is the median over the N sequences, the band
-            spans the smallest to the largest, the dashed line is the bound.
+            spans the smallest to the largest, the wide pale line is the bound
+            (a measurement on its bound lies on top of it).
             The panels share the y axis.
 
     Returns:
@@ -76,12 +76,20 @@ def plot_jacobian_panels(panels: dict):
     )
     for ax, (title, curves) in zip(axes[0], panels.items()):
         check_nonempty("curves", curves)
-        for colour, (label, curve) in zip(cycle(SWEEP), curves.items()):
-            _jacobian_curve(ax, curve, colour, colour, alpha=0.2, label=label)
+        for colour, (label, (distance, norms, bound)) in zip(
+            cycle(SWEEP), curves.items()
+        ):
+            d = distance.numpy()
+            ax.plot(d, bound.numpy(), color=colour, linewidth=5, alpha=0.3)  # the bound
+            low, high = norms.min(1).values.numpy(), norms.max(1).values.numpy()
+            ax.fill_between(d, low, high, color=colour, alpha=0.2, linewidth=0)
+            ax.plot(d, norms.median(dim=1).values.numpy(), color=colour, label=label)
         ax.set_yscale("log")
         ax.set_title(title, fontsize=10)
-        ax.set_xlabel("distance $L - t$ (steps)")
-        ax.legend(fontsize=8, loc="lower left", title="dashed: bound", title_fontsize=8)
+        ax.set_xlabel("distance $m = L - t$ (steps)")
+        ax.legend(
+            fontsize=8, loc="lower left", title="wide, pale: bound", title_fontsize=8
+        )
     axes[0, 0].set_ylabel(r"$\|d h_L / d h_t\|_2$")
     return fig
 
