@@ -85,22 +85,21 @@ def test_truncated_draws_nonzero_steps_and_a_band_for_zeros():
     plt.close(fig)
 
 
-def test_truncated_draws_a_panel_per_case_and_the_reach_first():
+def test_truncated_draws_a_panel_per_case_and_the_reach_on_top():
     best = (4, {"full": [0.1, 0.2, 0.4, 0.8], "truncated": [0.0, 0.0, 0.4, 0.8]})
     worst = (3, {"full": [0.1, 0.2, 0.4], "truncated": [0.0, 0.0, 0.4]})
     reach = {"full": [0, 1, 2, 3], "truncated": [0, 1, 0, 1]}
     fig = plot_truncated_bptt({"best": best, "worst": worst}, chunk=2, reach=reach)
-    assert [ax.get_title() for ax in fig.axes] == [
-        "reach of every loss",
-        "best",
-        "worst",
-    ]
-    reach_lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    by_title = {ax.get_title(): ax for ax in fig.axes}
+    assert sorted(by_title) == ["best", "reach of every loss", "worst"]
+    reach_ax, best_ax = by_title["reach of every loss"], by_title["best"]
+    assert reach_ax.get_position().width > 1.5 * best_ax.get_position().width  # on top
+    reach_lines = {line.get_label(): line for line in reach_ax.get_lines()}
     assert list(reach_lines["truncated"].get_ydata()) == [0, 1, 0, 1]
-    worst_lines = {line.get_label(): line for line in fig.axes[2].get_lines()}
+    worst_lines = {line.get_label(): line for line in by_title["worst"].get_lines()}
     assert list(worst_lines["truncated"].get_xdata()) == [3]
     assert worst_lines["truncated"].get_marker() == "o"  # a lone point still shows
-    assert fig.axes[2].get_xlim() == (0.5, 4.5)  # all panels span the longest case
+    assert by_title["worst"].get_xlim() == (0.5, 4.5)  # panels span the longest case
     plt.close(fig)
 
 

@@ -38,6 +38,7 @@ def test_figures_draw():
     assert fig.axes[0].lines[0].get_xdata().tolist() == list(range(6))
     fig = plotting.plot_memory_results([5, 10], {"a": [0.01, 1.0]}, threshold=0.1)
     assert fig.axes[0].get_yscale() == "log"
+    assert fig.axes[0].get_legend().get_title().get_text() == ""  # one run: no seeds
     run = {
         "w": [1.0, 9.0],
         "b": [0.0, 9.0],
@@ -47,6 +48,62 @@ def test_figures_draw():
     grid_w, grid_b = torch.linspace(0, 2, 5), torch.linspace(-1, 1, 4)
     fig = plotting.plot_cliff(grid_w, grid_b, torch.rand(4, 5) + 0.01, {"plain": run})
     assert "thrown to" in fig.axes[0].texts[0].get_text()
+
+
+def test_jacobian_figures_say_what_the_bands_span():
+    curves = {
+        "r": diagnostics.jacobian_norms_at_radius(
+            1.0, length=10, hidden_size=4, batch_size=2
+        )
+    }
+    legend = plotting.plot_jacobian_norms(curves).axes[0].get_legend()
+    assert "smallest to" in legend.get_title().get_text()
+    grid = plotting.plot_jacobian_norm_grid(radii=(0.5, 1.5), length=5)
+    labels = [t.get_text() for t in grid.axes[0].get_legend().get_texts()]
+    assert labels == ["median", "smallest to largest sequence", "bound"]
+    assert grid.axes[0].get_ylabel() == r"$\|\partial h_L / \partial h_t\|_2$"
+
+
+def test_memory_results_with_seeds_draw_means_dots_and_bands():
+    seeds = {"a": [[0.01, 0.03], [0.5, 1.5]], "b": [0.2, 0.4]}
+    fig = plotting.plot_memory_results([5, 10], seeds, threshold=0.1)
+    (ax,) = fig.axes
+    lines = [line for line in ax.get_lines() if line.get_label() == "a"]
+    assert list(lines[0].get_ydata()) == pytest.approx([0.02, 1.0])  # the means
+    dots = [line for line in ax.get_lines() if line.get_linestyle() == "None"]
+    assert sorted(dots[0].get_ydata()) == [0.01, 0.03, 0.5, 1.5]  # every seed
+    assert len(ax.collections) == 1  # one band, for the start with several seeds
+    assert "smallest to largest" in ax.get_legend().get_title().get_text()
+    with pytest.raises(
+        ValueError, match="expected one value per length \\(2\\) for 'a', got 1"
+    ):
+        plotting.plot_memory_results([5, 10], {"a": [0.1]}, threshold=0.1)
+
+
+def test_cliff_note_stays_clear_of_the_legend_and_the_edge_is_drawn():
+    w_grid, b_grid = torch.linspace(0.8, 2.4, 50), torch.linspace(-0.6, 0.5, 40)
+    run = {  # thrown off the map from (1.7, -0.33), as in chapter 6
+        "w": [2.0, 1.7, 8.9],
+        "b": [0.0, -0.33, 14.7],
+        "loss": [0.1, 2.0, 0.16],
+        "grad_norm": [0.3, 80.0, 0.0],
+    }
+    clipped = {**run, "w": [2.0, 1.7, 1.6], "b": [0.0, -0.33, -0.2]}
+    edge = (w_grid, 0.55 - 0.5 * w_grid)
+    fig = plotting.plot_cliff(
+        w_grid,
+        b_grid,
+        torch.rand(40, 50) + 0.01,
+        {"plain": run, "clipped": clipped},
+        edge=edge,
+    )
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    note = ax.texts[0].get_window_extent(renderer)
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert not note.overlaps(legend)
+    assert "edge" in [line.get_label() for line in ax.get_lines()]
+    assert ax.get_xlim() == pytest.approx((0.8, 2.4))  # the map's, not the edge's
 
 
 def test_clipping_directions_uses_both_clippers():

@@ -177,19 +177,27 @@ def plot_truncated_bptt(cases: dict, chunk: int, reach: dict | None = None):
             along the bottom of the axes.
         chunk: the truncation length; a dotted line marks each chunk start.
         reach: optional ``{label: [steps back, for a loss at s = 1, 2, ...]}``,
-            drawn in a first panel.
+            drawn in a panel across the top, the cases in a row below it.
 
     Returns:
         the matplotlib ``Figure``.
     """
     check_nonempty("cases", cases)
     check_int("chunk", chunk)
-    panels = len(cases) + (reach is not None)
-    fig, axes = new_figure(ncols=panels, width=4.0, height=3.4, squeeze=False)
-    axes = list(axes[0])
-    if reach is not None:
+    if reach is None:
+        fig, grid = new_figure(ncols=len(cases), width=4.0, height=3.4, squeeze=False)
+        axes = list(grid[0])
+    else:  # the reach across the top, the cases side by side below it
         check_nonempty("reach", reach)
-        _reach_panel(axes.pop(0), reach, chunk)
+        columns = max(2, len(cases))
+        fig, grid = new_figure(
+            ncols=columns, nrows=2, width=7.2 / columns, height=2.9, squeeze=False
+        )
+        spec = grid[0][0].get_gridspec()
+        for ax in grid[0]:
+            ax.remove()
+        _reach_panel(fig.add_subplot(spec[0, :]), reach, chunk)
+        axes = list(grid[1])
     length = max(len(n) for _, curves in cases.values() for n in curves.values())
     for ax, (title, (loss_step, curves)) in zip(axes, cases.items()):
         check_int("loss_step", loss_step)

@@ -7,7 +7,8 @@ explorer :func:`gradient_norm_explorer`, all fed by
 :func:`rnn_lib.diagnostics.jacobian_norms_at_radius`), shows why the bound
 needs the largest singular value (:func:`plot_transient_growth`), compares
 initialisations (:func:`plot_gradient_norms_through_time`,
-:func:`plot_memory_results`, which chapter 8 reuses) and clipping
+:func:`plot_memory_results`, which chapter 8 reuses, with one run or several
+seeds per length) and clipping
 (:func:`plot_cliff`, :func:`plot_clipping_directions`).
 
 Read next: :mod:`rnn_lib.plotting.lm`, chapter 7's figures.
@@ -20,6 +21,8 @@ from itertools import cycle
 import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from rnn_lib import clipping, diagnostics
 from rnn_lib.plotting.style import COLOURS, SURFACE_MAP, SWEEP, new_figure
@@ -69,12 +72,22 @@ def plot_jacobian_norms(curves: dict, ax=None, *, title: str | None = None):
         ax.set_title(title, fontsize=10)
     ax.legend(
         fontsize=8,
-        title="solid: measured\ndashed: bound",
+        title="solid: median\nshaded: smallest to\nlargest sequence\ndashed: bound",
         title_fontsize=8,
         loc="upper left",
         bbox_to_anchor=(1.01, 1),
     )
     return fig
+
+
+def _grid_legend(ax) -> None:
+    """What the small multiples draw, once, in the first panel."""
+    handles = [
+        Line2D([], [], color=COLOURS["rnn"], label="median"),
+        Patch(color=COLOURS["rnn"], alpha=0.25, label="smallest to largest sequence"),
+        Line2D([], [], color=COLOURS["bound"], linestyle="--", label="bound"),
+    ]
+    ax.legend(handles=handles, fontsize=6, loc="upper right")
 
 
 def plot_jacobian_norm_grid(
@@ -119,6 +132,7 @@ def plot_jacobian_norm_grid(
             ax.set_yscale("log")
             ax.set_ylim(1e-12, 1e8)
             ax.set_title(rf"{nonlinearity}, $\sigma_{{\max}} = {radius:g}$", fontsize=9)
+    _grid_legend(axes[0][0])
     for ax in axes[-1]:
         ax.set_xlabel("distance $L - t$")
     for ax in axes[:, 0]:
@@ -166,7 +180,7 @@ def gradient_norm_explorer(device: torch.device | str | None = None):
 
 
 def _power_norms(W: torch.Tensor, steps: int):
-    """``||W^k||_2`` for k = 0..steps, as a NumPy array."""
+    """``||W^m||_2`` for m = 0..steps, as a NumPy array."""
     powers = [torch.eye(W.shape[0], dtype=W.dtype)]
     for _ in range(steps):
         powers.append(powers[-1] @ W)
@@ -174,15 +188,15 @@ def _power_norms(W: torch.Tensor, steps: int):
 
 
 def plot_transient_growth(W: torch.Tensor, steps: int = 40):
-    """``||W^k||_2`` against k, next to ``rho(W)^k`` and ``sigma_max(W)^k``.
+    """``||W^m||_2`` against m, next to ``rho(W)^m`` and ``sigma_max(W)^m``.
 
     Shows why the gradient bound needs the largest singular value: a
     non-normal matrix can have spectral radius below 1 and still amplify for
-    many steps before ``rho^k`` takes over.
+    many steps before ``rho^m`` takes over.
 
     Args:
         W: a square matrix.
-        steps: the largest power k drawn.
+        steps: the largest power m drawn.
 
     Returns:
         the matplotlib ``Figure``.
@@ -190,20 +204,20 @@ def plot_transient_growth(W: torch.Tensor, steps: int = 40):
     check_tensor("W", W)
     check_int("steps", steps)
     W = W.detach().to(torch.float64).cpu()
-    k = torch.arange(steps + 1).numpy()
+    m = torch.arange(steps + 1).numpy()
     norms = _power_norms(W, steps)  # (steps + 1,)
     rho = diagnostics.spectral_radius(W).item()
     sigma = diagnostics.singular_values(W)[0].item()
     fig, ax = new_figure(width=6.0, height=3.6)
-    measured = r"$\|W^k\|_2$ (measured)"
-    ax.plot(k, norms, color=COLOURS["rnn"], marker="o", markersize=3, label=measured)
-    bound = rf"$\sigma_{{\max}}^k$, $\sigma_{{\max}} = {sigma:.2f}$ (bound)"
-    ax.plot(k, sigma**k, color=COLOURS["bound"], linestyle="--", label=bound)
-    not_a_bound = rf"$\rho^k$, $\rho = {rho:.2f}$ (not a bound)"
-    ax.plot(k, rho**k, color=COLOURS["torch"], linestyle=":", label=not_a_bound)
+    measured = r"$\|W^m\|_2$ (measured)"
+    ax.plot(m, norms, color=COLOURS["rnn"], marker="o", markersize=3, label=measured)
+    bound = rf"$\sigma_{{\max}}^m$, $\sigma_{{\max}} = {sigma:.2f}$ (bound)"
+    ax.plot(m, sigma**m, color=COLOURS["bound"], linestyle="--", label=bound)
+    not_a_bound = rf"$\rho^m$, $\rho = {rho:.2f}$ (not a bound)"
+    ax.plot(m, rho**m, color=COLOURS["torch"], linestyle=":", label=not_a_bound)
     ax.set_yscale("log")
     ax.set_ylim(min(norms.min(), rho**steps) / 2, norms.max() * 20)
-    ax.set_xlabel("$k$")
+    ax.set_xlabel("power $m$")
     ax.legend(fontsize=8)
     return fig
 
@@ -214,7 +228,7 @@ def plot_transient_growth(W: torch.Tensor, steps: int = 40):
 
 
 def plot_gradient_norms_through_time(curves: dict, *, xlabel: str = "step $t$"):
-    """``||dL/dh_t||`` against the step t, log scale, one line per model.
+    """``||dL/dh_t||`` (the total derivative) against the step t, log scale, one line per model.
 
     Args:
         curves: ``{label: norms}``, each ``(L + 1, N)`` as returned by
@@ -231,9 +245,21 @@ def plot_gradient_norms_through_time(curves: dict, *, xlabel: str = "step $t$"):
         ax.plot(norms.median(dim=1).values.cpu().numpy(), color=colour, label=label)
     ax.set_yscale("log")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(r"median $\|\partial \mathcal{L} / \partial h_t\|$")
+    ax.set_ylabel(r"median $\|d \mathcal{L} / d h_t\|$")
     ax.legend(fontsize=8)
     return fig
+
+
+def _runs_per_length(label: str, values, lengths) -> list[list[float]]:
+    """``values`` as one list of runs per length: a number is one run, a sequence several."""
+    if len(values) != len(lengths):
+        raise ValueError(
+            f"expected one value per length ({len(lengths)}) for {label!r}, got {len(values)}"
+        )
+    return [
+        [float(v) for v in value] if hasattr(value, "__len__") else [float(value)]
+        for value in values
+    ]
 
 
 def plot_memory_results(
@@ -245,7 +271,10 @@ def plot_memory_results(
 
     Args:
         lengths: the lengths trained on.
-        ratios: ``{label: [test loss / trivial loss for each length]}``.
+        ratios: ``{label: values}``, one value per length: a number (one run)
+            or a sequence of numbers (one per seed). With several seeds the
+            line joins their means, a dot marks each seed and a band spans the
+            smallest to the largest.
         threshold: the ratio below which a run counts as a success (shaded).
         xlabel: the x axis' label.
 
@@ -255,9 +284,21 @@ def plot_memory_results(
     check_nonempty("lengths", lengths)
     check_nonempty("ratios", ratios)
     check_number("threshold", threshold, positive=True)
-    fig, ax = new_figure(width=6.0, height=3.6)
-    for colour, (label, values) in zip(cycle(SWEEP), ratios.items()):
-        ax.plot(lengths, values, color=colour, marker="o", label=label)
+    runs_of = {
+        label: _runs_per_length(label, values, lengths)
+        for label, values in ratios.items()
+    }
+    several = any(len(r) > 1 for runs in runs_of.values() for r in runs)
+    fig, ax = new_figure(width=7.2 if several else 6.0, height=3.6)
+    for colour, (label, runs) in zip(cycle(SWEEP), runs_of.items()):
+        means = [sum(r) / len(r) for r in runs]
+        ax.plot(lengths, means, color=colour, marker="o", label=label)
+        if any(len(r) > 1 for r in runs):
+            low, high = [min(r) for r in runs], [max(r) for r in runs]
+            ax.fill_between(lengths, low, high, color=colour, alpha=0.15, linewidth=0)
+            xs = [x for x, r in zip(lengths, runs) for _ in r]
+            ys = [v for r in runs for v in r]
+            ax.plot(xs, ys, color=colour, marker=".", linestyle="none", alpha=0.7)
     trivial, success = COLOURS["baseline"], COLOURS["gru"]
     ax.axhline(1.0, color=trivial, linestyle="--", linewidth=1)
     note = {"textcoords": "offset points", "fontsize": 8}
@@ -275,7 +316,16 @@ def plot_memory_results(
     ax.set_ylim(bottom=bottom)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("test MSE / trivial MSE")
-    ax.legend(fontsize=8)
+    if several:  # the legend outside, saying what the marks mean
+        ax.legend(
+            fontsize=8,
+            title="line: mean over seeds\ndots: each seed\nshaded: smallest to largest",
+            title_fontsize=7,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1),
+        )
+    else:
+        ax.legend(fontsize=8)
     return fig
 
 
@@ -323,8 +373,10 @@ def _path_on_map(ax, limits, run, label, colour, width) -> None:
         ax.annotate(
             f"thrown to\n$w$={w[last + 1]:.1f}, $b$={b[last + 1]:.1f}",
             (w[last], b[last]),
-            xytext=(-100, -40),
-            textcoords="offset points",
+            xytext=(0.04, 0.05),  # the lower left corner: the legend sits top right
+            textcoords="axes fraction",
+            ha="left",
+            va="bottom",
             fontsize=8,
             color=colour,
             arrowprops={"arrowstyle": "->", "color": colour},
@@ -337,7 +389,7 @@ def _path_on_map(ax, limits, run, label, colour, width) -> None:
         )
 
 
-def plot_cliff(w_grid, b_grid, loss_grid, runs: dict):
+def plot_cliff(w_grid, b_grid, loss_grid, runs: dict, *, edge=None):
     """The loss surface of a one-unit RNN with its cliff, the paths of two runs, and their losses.
 
     Args:
@@ -345,6 +397,9 @@ def plot_cliff(w_grid, b_grid, loss_grid, runs: dict):
         loss_grid: ``(len(b_grid), len(w_grid))`` loss values.
         runs: ``{label: {"w": [...], "b": [...], "loss": [...], "grad_norm": [...]}}``,
             at most two runs; the first is drawn wide, the second thin on top.
+        edge: optional ``(w, b)``, two 1-D sequences: where the cliff should
+            be, drawn dashed on the map. The surface panel's legend sits top
+            right, the note on a run thrown off the map bottom left.
 
     Returns:
         the matplotlib ``Figure``.
@@ -354,6 +409,18 @@ def plot_cliff(w_grid, b_grid, loss_grid, runs: dict):
     grids = (torch.as_tensor(v).cpu().numpy() for v in (w_grid, b_grid, loss_grid))
     fig, (ax_surface, ax_loss, ax_norm) = new_figure(ncols=3, width=4.2, height=3.6)
     limits = _loss_map(fig, ax_surface, *grids)
+    if edge is not None:
+        edge_w, edge_b = (torch.as_tensor(v).cpu().numpy() for v in edge)
+        ax_surface.plot(
+            edge_w,
+            edge_b,
+            color=COLOURS["on_map"],
+            linestyle="--",
+            linewidth=1,
+            label="edge",
+        )
+        ax_surface.set_xlim(*limits[0])  # the line may run past the map
+        ax_surface.set_ylim(*limits[1])
     styles = [(COLOURS["lstm"], 2.4), (COLOURS["rnn"], 1.2)]  # (colour, line width)
     for (colour, width), (label, run) in zip(styles, runs.items()):
         _path_on_map(ax_surface, limits, run, label, colour, width)
@@ -362,7 +429,7 @@ def plot_cliff(w_grid, b_grid, loss_grid, runs: dict):
         ax_norm.plot(
             steps, run["grad_norm"], color=colour, linewidth=width, label=label
         )
-    ax_surface.legend(fontsize=7, loc="lower left")
+    ax_surface.legend(fontsize=7, loc="upper right")
     for ax, name in ((ax_loss, "loss"), (ax_norm, "gradient norm (before clipping)")):
         ax.set_yscale("log")
         ax.set_xlabel("training step")
@@ -426,7 +493,7 @@ def plot_clipping_directions(grad, max_norm: float, clip_value: float):
     ax.set_aspect("equal")
     for line in (ax.axhline, ax.axvline):
         line(0, color=COLOURS["guide"], linewidth=0.8, zorder=0)
-    ax.set_xlabel("$g_1$")
-    ax.set_ylabel("$g_2$")
+    ax.set_xlabel("$G_1$")
+    ax.set_ylabel("$G_2$")
     ax.legend(fontsize=8, loc="upper left")
     return fig
