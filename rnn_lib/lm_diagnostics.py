@@ -185,15 +185,17 @@ def _centred(
     f = feature[defined].double()  # (T',)
     if len(f) < 2 or f.std() == 0:
         raise ValueError("the feature must take at least two values where defined")
-    x = states[defined].double()  # (T', H_out)
-    return x - x.mean(0), f
+    x = states if defined.all() else states[defined]
+    x = x.to(torch.float64, copy=True)  # (T', H_out), ours to centre in place
+    return x.sub_(x.mean(0)), f
 
 
 def _pearson(x: torch.Tensor, x_norms: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
-    """r of each column of the centred ``x`` (T', H_out) with ``f`` (T',); 0 for a constant column."""
-    f = f - f.mean()
-    norms = x_norms * f.norm()  # (H_out,)
-    return (f @ x) / torch.where(norms > 0, norms, 1.0)  # (H_out,)
+    """r of each column of the centred ``x`` (T', H_out) with each row of ``f``
+    (..., T'): (..., H_out); 0 for a constant column."""
+    f = f - f.mean(-1, keepdim=True)
+    norms = x_norms * f.norm(dim=-1, keepdim=True)  # (..., H_out)
+    return (f @ x) / torch.where(norms > 0, norms, 1.0)  # (..., H_out)
 
 
 def correlations(states: torch.Tensor, feature: torch.Tensor) -> torch.Tensor:
@@ -210,7 +212,7 @@ def correlations(states: torch.Tensor, feature: torch.Tensor) -> torch.Tensor:
         r: (H_out,), float64, each in [-1, 1].
     """
     x, f = _centred(states, feature)
-    return _pearson(x, x.norm(dim=0), f)
+    return _pearson(x, x.square().sum(0).sqrt(), f)
 
 
 def shuffled_correlations(
@@ -228,13 +230,12 @@ def shuffled_correlations(
     """
     check_int("shuffles", shuffles)
     x, f = _centred(states, feature)
-    x_norms = x.norm(dim=0)  # (H_out,)
+    x_norms = x.square().sum(0).sqrt()  # (H_out,)
     generator = torch.Generator().manual_seed(seed)
-    rows = [
-        _pearson(x, x_norms, f[torch.randperm(len(f), generator=generator)])
-        for _ in range(shuffles)
-    ]
-    return torch.stack(rows)  # (shuffles, H_out)
+    orders = torch.stack(
+        [torch.randperm(len(f), generator=generator) for _ in range(shuffles)]
+    )  # (shuffles, T')
+    return _pearson(x, x_norms, f[orders])  # (shuffles, H_out)
 
 
 def _line_positions(text: str, ends: str) -> list[int]:

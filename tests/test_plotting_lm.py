@@ -140,16 +140,21 @@ def test_unit_text_colours_each_character_by_its_activation(recwarn):
     activation = torch.linspace(-1, 1, len(text))
     fig = plot_unit_text([("a unit", text, activation)], width=8)
     ax = fig.axes[0]
-    cells = ax.patches
-    assert len(cells) == len(text)
-    colours = matplotlib.colormaps[ACTIVATION_MAP]
-    for cell, a in zip(cells, activation.tolist()):
-        assert cell.get_facecolor() == pytest.approx(colours((a + 1) / 2))
+    (image,) = ax.images
+    cells = image.get_array()  # (rows, columns, RGBA)
     # rows: "AB:↵", " ab↵", then the poem wrapped at 8 cells
-    rows = [cell.get_y() for cell in cells]
-    assert rows[:8] == [-1] * 4 + [-2] * 4 and rows[8:16] == [-3] * 8
+    rows = [[0, 1, 2, 3], [4, 5, 6, 7], list(range(8, 16)), list(range(16, 20))]
+    colours = matplotlib.colormaps[ACTIVATION_MAP]
+    assert cells.shape == (4, 8, 4)
+    for y, row in enumerate(rows):
+        for x, i in enumerate(row):
+            expected = colours((activation[i].item() + 1) / 2)
+            assert tuple(cells[y, x]) == pytest.approx(expected)
+    assert tuple(cells[0, 5]) == (1, 1, 1, 1)  # no character: white
     drawn = [t.get_text() for t in ax.texts]
     assert drawn[3] == "\u21b5" and drawn[4] == " " and drawn[8] == "床"
+    positions = [t.get_position() for t in ax.texts]
+    assert positions[3] == (3.5, -0.5) and positions[8] == (0.5, -2.5)
     fig.canvas.draw()
     assert not [w for w in recwarn if "missing from font" in str(w.message)]
     plt.close(fig)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from itertools import cycle
 
 import matplotlib as mpl
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -50,7 +51,9 @@ def _perplexity_axis(ax) -> None:
     perplexity.set_ylabel("perplexity")
 
 
-def plot_lm_curves(histories: dict, baseline: float, *, smooth: int = 20, ax=None):
+def plot_lm_curves(
+    histories: dict, baseline: float, *, smooth: int = 20, colours=None, ax=None
+):
     """Loss curves of character-level language models.
 
     Args:
@@ -61,6 +64,10 @@ def plot_lm_curves(histories: dict, baseline: float, *, smooth: int = 20, ax=Non
             there is one, as open squares.
         baseline: the unigram model's validation loss, drawn as a dashed line.
         smooth: how many training steps each point of the running mean spans.
+        colours: one colour per history, in order; by default the models'
+            colours (blue for the RNN, then the LSTM's and the GRU's), so pass
+            ``plotting.style.SWEEP`` for runs of one model that differ in a
+            setting.
         ax: axes to draw on (a new figure if None).
 
     The right-hand axis reads the same curves as perplexity, ``exp(loss)``.
@@ -74,7 +81,7 @@ def plot_lm_curves(histories: dict, baseline: float, *, smooth: int = 20, ax=Non
     fig, ax = new_figure(width=7.0, height=4.0) if ax is None else (ax.figure, ax)
     faint = {"alpha": 0.45, "lw": 1}
     batch_curves = False
-    for colour, (label, history) in zip(cycle(MODELS), histories.items()):
+    for colour, (label, history) in zip(cycle(colours or MODELS), histories.items()):
         if history.train_loss:
             batch_curves = True
             loss = torch.tensor(history.train_loss)
@@ -294,31 +301,35 @@ def plot_unit_text(panels: list, *, width: int = 64, vmax: float = 1.0):
             )
         layouts.append(_text_rows(text, width))
     columns = max(len(row) for rows in layouts for row in rows)
-    cell = 0.17  # inches per cell
-    heights = [len(rows) + 1.6 for rows in layouts]  # rows and the title
-    fig, axes = new_figure(
-        nrows=len(panels),
-        width=max(columns * cell, 4.0),
-        height=1.0,
-        squeeze=False,
-        gridspec_kw={"height_ratios": heights},
-    )
-    fig.set_size_inches(max(columns * cell, 4.0), sum(heights) * cell * 1.25 + 0.8)
+    # One cell is CELL inches square; each panel has a title line above it and
+    # the colour bar sits below. Placed by hand, not by a layout engine, which
+    # would measure each of the hundreds of characters once more.
+    CELL, TITLE, BAR = 0.17, 0.3, 0.9
+    width = columns * CELL + 0.2
+    height = sum(len(rows) * CELL + TITLE for rows in layouts) + BAR
+    fig = plt.figure(figsize=(width, height))
+    axes, top = [], height
+    for rows in layouts:
+        top -= TITLE + len(rows) * CELL
+        box = (
+            0.1 / width,
+            top / height,
+            columns * CELL / width,
+            len(rows) * CELL / height,
+        )
+        axes.append(fig.add_axes(box))
     colours = mpl.colormaps[ACTIVATION_MAP]
     norm = mpl.colors.Normalize(-vmax, vmax)
-    for ax, (title, text, activation), rows in zip(axes[:, 0], panels, layouts):
-        values = activation.detach().double().cpu()
+    for ax, (title, text, activation), rows in zip(axes, panels, layouts):
+        values = activation.detach().double().cpu().numpy()  # (len(text),)
+        cells = np.ones((len(rows), columns, 4))  # RGBA, white where no character
         for y, row in enumerate(rows):
+            cells[y, : len(row)] = colours(norm(values[row]))
             for x, i in enumerate(row):
-                shade = colours(norm(values[i].item()))
-                ax.add_patch(
-                    mpl.patches.Rectangle((x, -y - 1), 1, 1, color=shade, lw=0)
-                )
-                char = (
-                    VISIBLE["\n"] if text[i] == "\n" else text[i]
-                )  # a space stays blank
-                dark = abs(values[i].item()) > 0.65 * vmax
-                ax.text(
+                # A newline shows as its sign; a space stays an empty cell.
+                char = VISIBLE["\n"] if text[i] == "\n" else text[i]
+                dark = abs(values[i]) > 0.65 * vmax
+                label = ax.text(
                     x + 0.5,
                     -y - 0.5,
                     char,
@@ -327,17 +338,19 @@ def plot_unit_text(panels: list, *, width: int = 64, vmax: float = 1.0):
                     fontsize=8,
                     color=COLOURS["on_map"] if dark else COLOURS["text"],
                 )
+                label.set_in_layout(False)  # hundreds of them: keep the layout fast
+        ax.imshow(cells, extent=(0, columns, -len(rows), 0), interpolation="nearest")
         ax.set_xlim(0, columns)
         ax.set_ylim(-len(rows), 0)
         ax.set_aspect("equal")
         ax.axis("off")
         ax.set_title(title, fontsize=9, loc="left")
+    bar = fig.add_axes((0.3, 0.55 * BAR / height, 0.4, 0.12 / height))
     fig.colorbar(
         mpl.cm.ScalarMappable(norm=norm, cmap=colours),
-        ax=axes[:, 0].tolist(),
+        cax=bar,
         orientation="horizontal",
-        fraction=0.04,
-        shrink=0.5,
+        ticks=np.linspace(-vmax, vmax, 5),
         label="activation of the unit",
     )
     return fig
