@@ -220,3 +220,27 @@ def test_unpaired_markers_in_a_submission_are_skipped_not_fatal():
     assert [r.function for r in notebook_regions(nb, strict=False)] == ["f", "g"]
     with pytest.raises(ValueError):
         notebook_regions(nb)
+
+
+def test_fill_takes_the_code_the_way_the_notebook_runs_it():
+    stub = SOURCE.replace("y = x + 1\n    return y", "raise NotImplementedError")
+    pristine = _notebook(stub, "check(f)", ids=["a", "checks"])
+    helper = "### BEGIN SOLUTION\ndef helper(x):\n    return x + 1\n### END SOLUTION"
+    solved = SOURCE.replace("y = x + 1", "y = helper(x)")
+    # the stub left in its cell, a helper cell, a solved copy below, then the check
+    submission = _notebook(
+        stub, helper, solved, "check(f)", ids=["a", "h", "copy", "c"]
+    )
+    filled, missing, notes = fill_notebook(pristine, notebook_regions(submission))
+    sources = [cell.source for cell in filled.cells]
+    # the helper runs first, as it did in the submission; the copy's code wins
+    assert sources == ["def helper(x):\n    return x + 1", solved, "check(f)"]
+    assert (missing, notes) == ([], [])
+
+
+def test_a_region_in_a_function_of_its_own_is_left_out_and_said_so():
+    pristine = _notebook(SOURCE, ids=["a"])
+    extra = "def mine(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION"
+    submission = _notebook(SOURCE, extra, ids=["a", "b"])
+    _, _, notes = fill_notebook(pristine, notebook_regions(submission))
+    assert len(notes) == 1 and "inside def mine (cell 1) was left out" in notes[0]

@@ -154,7 +154,7 @@ def _same(a: Any, b: Any) -> bool:
             return False
         try:  # written out: a student's code may have replaced torch.allclose
             x, y = a.detach().double(), b.detach().double()
-            close = (x - y).abs() <= ATOL + RTOL * y.abs()
+            close = ((x - y).abs() <= ATOL + RTOL * y.abs()) | (x == y)  # inf == inf
             return bool((close | (x.isnan() & y.isnan())).all())
         except RuntimeError:
             return False

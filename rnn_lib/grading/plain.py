@@ -91,7 +91,7 @@ def decode(data: Any, depth: int = 0) -> Any:
     kind = type(data)
     if kind in _SCALARS:
         return data[:MAX_TEXT] if kind is str else data
-    if depth >= MAX_DEPTH:
+    if depth > MAX_DEPTH:  # encode stops at MAX_DEPTH with an opaque entry
         _fail("nested too deep")
     if kind is not dict or len(data) == 0:
         _fail(f"unexpected {kind.__name__}")

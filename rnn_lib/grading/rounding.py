@@ -9,9 +9,11 @@ measured on the reference itself, on each case, by Monte Carlo arithmetic
 (Parker, 1997): :func:`tolerances` runs the reference again :data:`RUNS`
 times under :class:`Rounding`, a ``TorchFunctionMode`` that multiplies the
 result of every torch operation (and the operands of every sum and product
-of matrices, where rounding accumulates) by ``1 + u r``, with ``r`` uniform
-in ``[-1, 1]`` and ``u`` the float64 unit roundoff: what rounding does to
-them. How far those runs spread is how far rounding can move this
+of matrices, where rounding accumulates) by ``1 + e r``, with ``r`` uniform
+in ``[-1, 1]`` and ``e`` float64's machine epsilon: each moves by up to a
+unit in the last place, at random, which is what rounding does to it. (A
+factor ``1 + u r`` with the unit roundoff ``u = e / 2`` would round back to
+1 almost always.) How far those runs spread is how far rounding can move this
 computation on this input, cancellations and long products included; an
 output's tolerance is :data:`SAFETY` times that spread plus :data:`SAFETY`
 units in the last place of its largest entry (for outputs that rounding
@@ -31,7 +33,8 @@ from torch.overrides import TorchFunctionMode
 
 from rnn_lib.grading.cases import float64_generator
 
-U = torch.finfo(torch.float64).eps / 2  # the unit roundoff, about 1.1e-16
+EPS = torch.finfo(torch.float64).eps  # a unit in the last place of 1, 2.2e-16
+U = EPS / 2  # the unit roundoff
 RUNS = 3
 # Honest programs round more or less than the reference, in another order;
 # a float32 result (about 6e-8 relative) or a wrong formula is far beyond.
@@ -65,7 +68,7 @@ class Rounding(TorchFunctionMode):
 
     def _noise(self, tensor: torch.Tensor) -> torch.Tensor:
         r = torch.rand(tensor.shape, generator=self.generator, dtype=tensor.dtype)
-        return 1 + U * (2 * r - 1)
+        return 1 + EPS * (2 * r - 1)
 
     def _roundable(self, value) -> bool:
         return (
