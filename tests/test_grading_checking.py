@@ -148,3 +148,47 @@ def test_a_known_mistake_is_named_instead_of_the_hint():
 def test_notebooks_show_the_feedback_not_a_traceback():
     error = CheckFailed("first line\nsecond line")
     assert error._render_traceback_() == ["CheckFailed: first line", "second line"]
+
+
+def test_a_state_that_still_holds_its_graph_is_said_so():
+    w = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    check = Check(
+        "9.9", "state", lambda x: x.sum(0), CASES,
+        (Output("state", kind="detached tensor"),),
+    )  # fmt: skip
+    with pytest.raises(CheckFailed, match="still requires grad .* .detach\\(\\)"):
+        check.verify(lambda x: x.sum(0) * w)
+
+
+NOTEBOOK = """
+import torch
+
+
+def rnn_step_backward(grad_h_new, x, h, h_new, w_ih, w_hh):  # tanh' forgotten
+    delta = grad_h_new
+    return delta @ w_ih, delta @ w_hh, delta.T @ x, delta.T @ h, delta.sum(0)
+
+
+def rnn_backward(grad_output, grad_h_n, x, h_0, output, w_ih, w_hh):  # right
+    grads, grad_h, totals = [], grad_h_n, [0, 0, 0]
+    for t in reversed(range(x.shape[0])):
+        h_prev = h_0 if t == 0 else output[t - 1]
+        g_x, grad_h, *weights = rnn_step_backward(
+            grad_output[t] + grad_h, x[t], h_prev, output[t], w_ih, w_hh
+        )
+        grads.insert(0, g_x)
+        totals = [a + b for a, b in zip(totals, weights)]
+    return torch.stack(grads), grad_h, *totals
+"""
+
+
+def test_a_failing_function_it_calls_is_blamed_not_this_one():
+    from rnn_lib.grading import check_rnn_backward
+
+    namespace: dict = {}
+    exec(NOTEBOOK, namespace)  # as a notebook defines them: globals of one namespace
+    with pytest.raises(CheckFailed) as failure:
+        check_rnn_backward(namespace["rnn_backward"])
+    feedback = str(failure.value)
+    assert "Your rnn_step_backward fails check 5.2 rnn_step_backward too" in feedback
+    assert "known mistake" not in feedback  # not rnn_backward's "missing tanh' factor"
