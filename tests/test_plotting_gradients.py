@@ -21,6 +21,12 @@ def _close_figures():
     plt.close("all")
 
 
+def _surface(fig):
+    """The cliff figure's map: the axes whose x axis is the recurrent weight."""
+    (ax,) = [ax for ax in fig.axes if ax.get_xlabel() == "recurrent weight $w$"]
+    return ax
+
+
 def test_figures_draw():
     curves = {
         "r": diagnostics.jacobian_norms_at_radius(
@@ -47,7 +53,7 @@ def test_figures_draw():
     }
     grid_w, grid_b = torch.linspace(0, 2, 5), torch.linspace(-1, 1, 4)
     fig = plotting.plot_cliff(grid_w, grid_b, torch.rand(4, 5) + 0.01, {"plain": run})
-    assert "thrown to" in fig.axes[0].texts[0].get_text()
+    assert "thrown to" in _surface(fig).texts[0].get_text()
 
 
 def test_jacobian_figures_say_what_the_bands_span():
@@ -97,12 +103,18 @@ def test_cliff_note_stays_clear_of_the_legend_and_the_edge_is_drawn():
         {"plain": run, "clipped": clipped},
         edge=edge,
     )
-    ax = fig.axes[0]
+    ax = _surface(fig)
     renderer = fig.canvas.get_renderer()
     note = ax.texts[0].get_window_extent(renderer)
     legend = ax.get_legend().get_window_extent(renderer)
     assert not note.overlaps(legend)
     assert "edge" in [line.get_label() for line in ax.get_lines()]
+    (loss_ax,) = [
+        a
+        for a in fig.axes
+        if a.get_ylabel() == "loss" and a.get_xlabel() == "training step"
+    ]
+    assert ax.get_position().width > 1.5 * loss_ax.get_position().width  # map on top
     assert ax.get_xlim() == pytest.approx((0.8, 2.4))  # the map's, not the edge's
 
 

@@ -407,7 +407,13 @@ def plot_cliff(w_grid, b_grid, loss_grid, runs: dict, *, edge=None):
     if not 1 <= len(runs) <= 2:
         raise ValueError(f"runs must hold one or two runs, got {len(runs)}")
     grids = (torch.as_tensor(v).cpu().numpy() for v in (w_grid, b_grid, loss_grid))
-    fig, (ax_surface, ax_loss, ax_norm) = new_figure(ncols=3, width=4.2, height=3.6)
+    # the map across the top, the two curves side by side below it
+    fig, grid = new_figure(ncols=2, nrows=2, width=3.6, height=2.9, squeeze=False)
+    spec = grid[0][0].get_gridspec()
+    for ax in grid[0]:
+        ax.remove()
+    ax_surface = fig.add_subplot(spec[0, :])
+    ax_loss, ax_norm = grid[1]
     limits = _loss_map(fig, ax_surface, *grids)
     if edge is not None:
         edge_w, edge_b = (torch.as_tensor(v).cpu().numpy() for v in edge)
