@@ -84,6 +84,22 @@ def test_model_comparison_draws_every_run_with_one_legend_entry():
     assert legend == ["one step", "recurrent (2 runs)"]
 
 
+def test_model_comparison_draws_a_dotted_solved_line_on_accuracy_only():
+    fig = plot_model_comparison(HISTORIES, chance_accuracy=0.5, solved_accuracy=0.99)
+    loss_ax, accuracy_ax = fig.axes
+    flat = [
+        line for line in accuracy_ax.get_lines() if line.get_label().startswith("_")
+    ]
+    levels = {line.get_linestyle(): list(line.get_ydata()) for line in flat}
+    assert levels == {"--": [0.5, 0.5], ":": [0.99, 0.99]}
+    assert "solved: 99%" in [text.get_text() for text in accuracy_ax.texts]
+    assert len(loss_ax.get_lines()) == len(HISTORIES)  # no level on the loss
+    with pytest.raises(
+        ValueError, match=r"solved_accuracy must be in \[0, 1\], got 99"
+    ):
+        plot_model_comparison(HISTORIES, solved_accuracy=99)
+
+
 def test_model_comparison_without_chance_lines():
     fig = plot_model_comparison(HISTORIES)
     assert all(len(ax.get_lines()) == len(HISTORIES) for ax in fig.axes)

@@ -31,17 +31,21 @@ def _runs(histories: dict) -> dict:
     return runs
 
 
-def _chance_line(ax, chance: float) -> None:
-    """A dashed line at the score of guessing, under the curves, labelled at the right."""
-    line = {"color": COLOURS["bound"], "linestyle": "--", "linewidth": 0.8}
-    ax.axhline(chance, zorder=1.5, **line)
+def _level_line(ax, level: float, label: str, *, dotted: bool = False) -> None:
+    """A line at a score (dashed: chance; dotted: solved), under the curves, labelled.
+
+    The chance line is labelled at the right, the solved line at the left, where
+    the curves have not reached it yet; both labels sit just below their line.
+    """
+    line = {"color": COLOURS["bound"], "linestyle": ":" if dotted else "--"}
+    ax.axhline(level, zorder=1.5, linewidth=0.8, **line)
     ax.annotate(
-        "chance",
-        (1, chance),
+        label,
+        (0 if dotted else 1, level),
         xycoords=("axes fraction", "data"),
-        xytext=(-4, -4),
+        xytext=(4 if dotted else -4, -4),
         textcoords="offset points",
-        ha="right",
+        ha="left" if dotted else "right",
         va="top",
         fontsize=8,
     )
@@ -52,9 +56,13 @@ def plot_model_comparison(
     *,
     chance_loss: float | None = None,
     chance_accuracy: float | None = None,
+    solved_accuracy: float | None = None,
     styles: dict | None = None,
 ):
     """Loss and accuracy of several models against training steps, side by side.
+
+    A training step is one update of the weights (not a time step of a
+    sequence): the x axis of both panels.
 
     Args:
         histories: ``{label: {"step": [...], "loss": [...], "accuracy": [...]}}``,
@@ -64,6 +72,8 @@ def plot_model_comparison(
             counts the runs.
         chance_loss: if given, a dashed line at the loss of guessing.
         chance_accuracy: if given, a dashed line at the accuracy of guessing.
+        solved_accuracy: if given, a dotted line at the accuracy the text
+            calls solved, labelled with it as a percentage.
         styles: an optional ``{label: {keyword: value}}`` of matplotlib line
             styles, e.g. ``{"recurrent": {"color": COLOURS["rnn"]}}``; a label
             without a colour takes the next colour of ``style.UNNAMED``. Curves
@@ -78,6 +88,8 @@ def plot_model_comparison(
     for name, chance in chances.items():
         if chance is not None:
             check_number(f"chance_{name}", chance)
+    if solved_accuracy is not None:
+        check_number("solved_accuracy", solved_accuracy, minimum=0, maximum=1)
     palette, styles = cycle(UNNAMED), styles or {}
     fig, (loss_ax, accuracy_ax) = new_figure(ncols=2, width=4.6, height=3.4)
     for label, label_runs in runs.items():
@@ -91,9 +103,13 @@ def plot_model_comparison(
             accuracy_ax.plot(history["step"], history["accuracy"], label=name, **style)
     for ax, (name, chance) in zip((loss_ax, accuracy_ax), chances.items()):
         if chance is not None:
-            _chance_line(ax, chance)
+            _level_line(ax, chance, "chance")
         ax.set_xlabel("training step")
         ax.set_ylabel(f"test {name}")
+    if solved_accuracy is not None:
+        _level_line(
+            accuracy_ax, solved_accuracy, f"solved: {solved_accuracy:.0%}", dotted=True
+        )
     accuracy_ax.set_ylim(0.4, 1.02)
     accuracy_ax.legend(loc="center right", fontsize=8)
     return fig

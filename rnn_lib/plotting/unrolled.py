@@ -6,8 +6,10 @@ stacked and bidirectional layers, the output and the states ``nn.RNN`` returns
 in ``h_n``. :func:`plot_packed_batch` shows chapter 4's ``PackedSequence``.
 
 Both draw on a :func:`~rnn_lib.plotting.style.canvas` in data units: a box is
-``BOX_W`` by ``BOX_H``, columns (time steps) lie ``DX`` apart and rows
-(inputs, layers, outputs) ``DY`` apart.
+``BOX_W`` by ``BOX_H`` (its rounded outline ``PAD`` beyond), columns (time
+steps) lie ``DX`` apart and rows (inputs, layers, outputs) ``DY`` apart. The
+figures are rendered at ``DPI``, so that their labels stay sharp when a page
+scales them down.
 
 Read next: :mod:`rnn_lib.plotting.bptt`, chapter 5's figures.
 """
@@ -15,17 +17,28 @@ Read next: :mod:`rnn_lib.plotting.bptt`, chapter 5's figures.
 from __future__ import annotations
 
 import matplotlib.colors as mcolors
+import numpy as np
 import torch
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.path import Path
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from rnn_lib.plotting.style import COLOURS, canvas, new_figure
-from rnn_lib.validation import check_bool, check_int, check_nonempty
+from rnn_lib.validation import check_bool, check_choice, check_int, check_nonempty
 
 BOX_W, BOX_H, DX, DY = 0.9, 0.55, 1.7, 1.1
+PAD = 0.04  # the rounded outline lies this far outside BOX_W by BOX_H
+DPI = 150
 
-#: An arrow's colour names the weight it multiplies by.
+#: Text in torch's orange, darkened so that it reads on white (the orange
+#: itself is for thick lines: the outline of a state in ``h_n``).
+TORCH_INK = tuple(np.array(mcolors.to_rgb(COLOURS["torch"])) * 0.62)
+
+#: A backward state's letter: a small arrow set clear above the h, the same
+#: with and without a layer index (``\!{}`` pulls the indices back to the h).
+BACKWARD_HEAD = r"\overset{\leftarrow}{h}\!{}"
+
+#: An arrow's colour names the weight it applies.
 ARROW_COLOURS = {
     "ih": COLOURS["rnn"],
     "hh": COLOURS["gru"],
@@ -40,8 +53,10 @@ ARROW_COLOURS = {
 
 
 def _box(ax, x, y, text, face=COLOURS["paper"], h_n=None, code=False):
-    """A rounded box centred at (x, y); a state in ``h_n`` gets an orange edge and its index.
+    """A rounded box centred at (x, y); a state in ``h_n`` gets a thick orange edge.
 
+    ``h_n`` is the state's index in ``h_n``, written in the box's corner, or
+    ``""`` for an outline without an index (when ``h_n`` holds one state).
     With ``code``, the text is a code expression (``output[0]``), set smaller
     in a monospace font.
     """
@@ -51,19 +66,19 @@ def _box(ax, x, y, text, face=COLOURS["paper"], h_n=None, code=False):
             (x - BOX_W / 2, y - BOX_H / 2),
             BOX_W,
             BOX_H,
-            boxstyle="round,pad=0.04,rounding_size=0.12",
+            boxstyle=f"round,pad={PAD},rounding_size=0.12",
             facecolor=face,
             edgecolor=edge,
             linewidth=1.2 if h_n is None else 2.6,
         )
     )
-    font = {"fontsize": 8, "family": "monospace"} if code else {"fontsize": 11}
+    font = {"fontsize": 9, "family": "monospace"} if code else {"fontsize": 12}
     ax.text(x, y, text, ha="center", va="center", **font)
-    if h_n is not None:
-        corner = (x + BOX_W / 2 - 0.02, y + BOX_H / 2 - 0.02)
+    if h_n not in (None, ""):
+        corner = (x + BOX_W / 2 - 0.04, y + BOX_H / 2 - 0.03)
         # Not bold: the CJK fallback font has no bold face, and matplotlib
         # would warn about it in every chapter that draws this figure.
-        ax.text(*corner, str(h_n), color=edge, fontsize=8, ha="right", va="top")
+        ax.text(*corner, str(h_n), color=TORCH_INK, fontsize=10, ha="right", va="top")
 
 
 def _arrow(ax, points, kind, label=None):
@@ -86,7 +101,7 @@ def _arrow(ax, points, kind, label=None):
             (y0 + y1) / 2 + (0 if vertical else 0.04),
             label,
             color=colour,
-            fontsize=9,
+            fontsize=10,
             ha="left" if vertical else "center",
             va="center" if vertical else "bottom",
         )
@@ -94,7 +109,9 @@ def _arrow(ax, points, kind, label=None):
 
 def _up(ax, x, y_from, y_to, kind, label=None):
     """A straight arrow up column x, from the box at y_from to the box at y_to."""
-    _arrow(ax, [(x, y_from + BOX_H / 2), (x, y_to - BOX_H / 2)], kind, label)
+    _arrow(
+        ax, [(x, y_from + BOX_H / 2 + PAD), (x, y_to - BOX_H / 2 - PAD)], kind, label
+    )
 
 
 class _Lanes:
@@ -104,8 +121,12 @@ class _Lanes:
     top of its source, runs up a vertical lane in the gap right of its column
     and enters the bottom of its target. Every such arrow of a column gets its
     own lane, so no two of them overlap; the points where they leave a box and
-    enter one are spread along the box's edge, right of the straight arrow.
+    enter one are spread along the box's edge, right of the straight arrow,
+    ``SPREAD`` apart, and the arrow leaves and enters straight up, so that two
+    heads entering one box stay apart.
     """
+
+    SPREAD, FIRST, STRAIGHT, TURN = 0.17, 0.16, 0.16, 0.1
 
     def __init__(self, per_column: int):
         gap = DX - BOX_W
@@ -122,13 +143,17 @@ class _Lanes:
     def route(self, ax, x, source, row, kind):
         lane = self._take(self.used, x)
         side = x + BOX_W / 2 + self.step * (lane + 1)
-        start = x + 0.14 + 0.1 * self._take(self.leaving, (x, source))
-        end = x + 0.14 + 0.1 * self._take(self.entering, (x, row))
-        bottom, top = source * DY + BOX_H / 2, row * DY - BOX_H / 2
+        start = x + self.FIRST + self.SPREAD * self._take(self.leaving, (x, source))
+        end = x + self.FIRST + self.SPREAD * self._take(self.entering, (x, row))
+        # outside the outlines of the source and the target
+        bottom, top = source * DY + BOX_H / 2 + PAD, row * DY - BOX_H / 2 - PAD
+        rise, turn = self.STRAIGHT, self.STRAIGHT + self.TURN
         points = [
             (start, bottom),
-            (side, bottom + 0.18),
-            (side, top - 0.18),
+            (start, bottom + rise),
+            (side, bottom + turn),
+            (side, top - turn),
+            (end, top - rise),
             (end, top),
         ]
         _arrow(ax, points, kind)
@@ -177,8 +202,10 @@ def _chain(ax, xs, layer, backward, *, layers, directions, lanes):
 
     The chain's index in ``h_0`` and ``h_n`` is one less than its row. Layers
     are numbered from 0, as in torch's names (``weight_ih_l0``) and in ``h_0``:
-    with several layers, layer ℓ's states are written ``h^(ℓ)_t``. With one
-    layer and one direction, ``h_0`` is written plain and the weights named.
+    with several layers, layer ℓ's states are written ``h^(ℓ)_t``, and each
+    chain's initial state is the code ``h_0[index]``. With one layer and one
+    direction, ``h_0`` is the symbol $h_0$, the last state's outline carries no
+    index (``h_n`` holds it alone) and the weights are named.
     """
     index = layer * directions + int(backward)
     row, y, steps = index + 1, (index + 1) * DY, len(xs) - 1
@@ -186,13 +213,13 @@ def _chain(ax, xs, layer, backward, *, layers, directions, lanes):
     time = range(steps, 0, -1) if backward else range(1, steps + 1)
     sign = -1 if backward else 1
     previous = xs[time[0]] - sign * DX
-    _box(ax, previous, y, "$h_0$" if single else f"$h_0[{index}]$", COLOURS["given"])
-    # The {} after the accent keeps mathtext from setting the indices above it.
-    head = r"\overleftarrow{h}{}" if backward else "h"
+    initial = "$h_0$" if single else f"h_0[{index}]"
+    _box(ax, previous, y, initial, COLOURS["given"], code=not single)
+    head = BACKWARD_HEAD if backward else "h"
     upper = f"^{{({layer})}}" if layers > 1 else ""
     below = _layer_rows(layer - 1, directions)
     for t in time:
-        h_n = index if t == time[-1] else None
+        h_n = ("" if single else index) if t == time[-1] else None
         _box(ax, xs[t], y, f"${head}{upper}_{{{t}}}$", h_n=h_n)
         named = single and t == 1
         ends = [(previous + sign * BOX_W / 2, y), (xs[t] - sign * BOX_W / 2, y)]
@@ -201,13 +228,21 @@ def _chain(ax, xs, layer, backward, *, layers, directions, lanes):
         _feed(ax, xs[t], below, row, "ih", lanes, "$W_{ih}$" if named else None)
 
 
-def _top_row(ax, xs, row, below, kind, lanes, *, output=False, label=None):
-    """A row above the layers: ``output[t - 1]`` (a copy) or ``y_t`` (the readout)."""
+def _top_row(ax, xs, row, below, kind, lanes, *, output=False, label=None, last=False):
+    """A row above the layers: ``output[t - 1]`` (a copy) or ``y_t`` (the readout).
+
+    With ``last``, the readout only at the last step, as ``y``.
+    """
     face = COLOURS["output"] if output else COLOURS["readout"]
-    for t in range(1, len(xs)):
-        text = f"output[{t - 1}]" if output else f"$y_{{{t}}}$"
+    steps = len(xs) - 1
+    for t in [steps] if last else range(1, steps + 1):
+        if output:
+            text = f"output[{t - 1}]"
+        else:
+            text = "$y$" if last else f"$y_{{{t}}}$"
         _box(ax, xs[t], row * DY, text, face=face, code=output)
-        _feed(ax, xs[t], below, row, kind, lanes, label if t == 1 else None)
+        named = t == (steps if last else 1)
+        _feed(ax, xs[t], below, row, kind, lanes, label if named else None)
 
 
 def _folded(ax, readout, top):
@@ -224,7 +259,7 @@ def _folded(ax, readout, top):
     ]
     _arrow(ax, loop, "hh")
     ax.text(
-        right + 0.5, DY, "$W_{hh}$", color=ARROW_COLOURS["hh"], fontsize=9, va="center"
+        right + 0.5, DY, "$W_{hh}$", color=ARROW_COLOURS["hh"], fontsize=10, va="center"
     )
     if readout:
         _box(ax, 0, 2 * DY, "$y_t$", face=COLOURS["readout"])
@@ -240,6 +275,7 @@ def _unrolled_figure(steps, directions, rows, folded):
         width=(wide + 1.6) / 2 if folded else wide,
         height=0.4 + 0.75 * rows,
         gridspec_kw={"width_ratios": [1.6, wide]} if folded else None,
+        dpi=DPI,
     )
 
 
@@ -250,18 +286,21 @@ def plot_unrolled_rnn(
     bidirectional: bool = False,
     show_output: bool = False,
     readout: bool = False,
+    readout_at: str = "every",
     folded: bool = False,
 ):
     """Draw an RNN unrolled through time: one box per state, one arrow per use of a weight.
 
     Every box in a row applies the same weights; an arrow's colour names the
-    weight it multiplies by (blue input-to-hidden, green hidden-to-hidden,
-    orange readout). The states that ``nn.RNN`` returns in ``h_n`` get a thick
-    orange edge and their index in ``h_n``: a forward chain ends at the last
-    step, a backward chain at the first. Time steps are numbered from 1 as in
-    the book's equations (``x_1`` is ``input[0]`` in code); layers from 0, as
-    in torch's names and in ``h_0``'s index. An arrow that skips a row runs in
-    a lane of its own beside the boxes it passes.
+    weight it applies (blue input-to-hidden, ``x_t W_ih^T``; green
+    hidden-to-hidden, ``h_{t-1} W_hh^T``; vermilion readout, ``h_t W_hy^T``).
+    Biases are not drawn. The states that ``nn.RNN`` returns in ``h_n`` get a
+    thick orange edge and, when there are several, their index in ``h_n`` in
+    the corner: a forward chain ends at the last step, a backward chain at
+    the first. Time steps are numbered from 1 as in the book's equations
+    (``x_1`` is ``input[0]`` in code); layers from 0, as in torch's names and
+    in ``h_0``'s index. An arrow that skips a row runs in a lane of its own
+    beside the boxes it passes.
 
     Args:
         steps: number of time steps L drawn, at least 1.
@@ -270,7 +309,9 @@ def plot_unrolled_rnn(
         show_output: draw the row ``nn.RNN`` returns as ``output``: at step t,
             the box ``output[t - 1]``, the top layer's states at step t (both
             directions concatenated).
-        readout: draw the output layer ``y_t = W_hy h_t + b_y`` on top.
+        readout: draw the output layer ``y_t = h_t W_hy^T + b_y`` on top.
+        readout_at: ``"every"`` step (``y_t`` for every t), or only the
+            ``"last"`` (one ``y``, for a model that reads out once).
         folded: add a panel on the left with the folded (looped) network.
 
     Returns:
@@ -281,6 +322,7 @@ def plot_unrolled_rnn(
     flags = {"bidirectional": bidirectional, "show_output": show_output}
     for name, flag in (flags | {"readout": readout, "folded": folded}).items():
         check_bool(name, flag)
+    check_choice("readout_at", readout_at, ("every", "last"))
     directions = 2 if bidirectional else 1
     rows = 1 + num_layers * directions + show_output + readout
     fig, axes = _unrolled_figure(steps, directions, rows, folded)
@@ -309,7 +351,8 @@ def plot_unrolled_rnn(
         below = [row]
     if readout:
         row += 1
-        _top_row(ax, xs, row, below, "hy", lanes, label="$W_{hy}$")
+        last = readout_at == "last"
+        _top_row(ax, xs, row, below, "hy", lanes, label="$W_{hy}$", last=last)
     right = xs[steps] + (DX if bidirectional else 0) + 0.9
     canvas(ax, (xs[1] - DX - 0.6, right), (-0.45, row * DY + 0.6))
     if folded:
@@ -372,17 +415,18 @@ def _packed_labels(ax, N, batch_sizes):
             ha="left",
             va="center",
             fontsize=9,
-            color=COLOURS["torch"],
+            family="monospace",
+            color=TORCH_INK,
         )
         ax.text(-0.7, index, f"t = {index + 1}", ha="right", va="center", fontsize=9)
     ax.text(
         (N - 1) * PACKED_GAP / 2,
         -1.35,
-        "numbers: rows of PackedSequence.data",
+        "numbers: rows of packed.data",
         ha="center",
         va="bottom",
         fontsize=9,
-        style="italic",
+        family="monospace",
     )
 
 
@@ -391,7 +435,8 @@ def plot_packed_batch(lengths):
 
     One column per sequence, in the order the packed batch uses (longest first,
     as ``sorted_indices`` says), one row per time step t = 1, 2, ... as the
-    book counts them. A real step shows its row in ``PackedSequence.data``;
+    book counts them. A real step shows its row in ``PackedSequence.data`` (the key above
+    calls it ``packed.data``, as chapter 4 names the packed batch);
     padding is grey. On the right of step t's row, ``batch_sizes[t - 1]``: the
     number of sequences that reach step t. The layout is computed by packing a
     tensor with torch itself, not re-derived.
@@ -405,7 +450,8 @@ def plot_packed_batch(lengths):
     lengths = _check_lengths(lengths)
     N, L = len(lengths), max(lengths)
     row_of, order, batch_sizes = _pack_layout(lengths)
-    fig, ax = new_figure(width=1.6 + 0.75 * PACKED_GAP * N + 1.6, height=1.0 + 0.5 * L)
+    width = 1.6 + 0.75 * PACKED_GAP * N + 1.6
+    fig, ax = new_figure(width=width, height=1.0 + 0.5 * L, dpi=DPI)
     for j, b in enumerate(order):
         x = j * PACKED_GAP
         ax.text(
