@@ -38,6 +38,11 @@ from rnn_lib.grading.checks.ex07_char_model import (
     check_sequence_loss,
     check_train_step,
 )
+from rnn_lib.grading.checks.ex07_ngram_baseline import (
+    check_choose_alpha,
+    check_ngram_cross_entropy,
+    check_ngram_log_probs,
+)
 from rnn_lib.grading.checks.ex08_lstm_cell import check_lstm_cell
 from rnn_lib.grading.checks.ex09_attention_beam_search import (
     check_additive_attention,
@@ -69,6 +74,9 @@ __all__ = [
     "check_next_char_probabilities",
     "check_train_step",
     "check_char_model",
+    "check_ngram_log_probs",
+    "check_ngram_cross_entropy",
+    "check_choose_alpha",
     "check_lstm_cell",
     "check_additive_attention",
     "check_beam_step",
