@@ -1,0 +1,147 @@
+"""Tests for the Chinese edition's machinery: _ext/chinese_edition.py,
+_ext/translated_glue.py and tools/translations.py.
+
+The slow tests build a small course with a notebook whose prose glues a
+number, translate it, and build it with jupyter-book as CI does: the Chinese
+pages exist beside the English ones and link to them, a glued number shows
+in the translated sentence, and an untranslated or fuzzy message fails the
+build under -W.
+"""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import translations
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import write_po
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "_ext"))
+import chinese_edition  # noqa: E402
+
+CONFIG = """\
+title: "Test"
+author: "x"
+only_build_toc_files: true
+exclude_patterns: [_build, locales, _ext]
+execute:
+  execute_notebooks: cache
+sphinx:
+  local_extensions:
+    translated_glue: _ext
+    chinese_edition: _ext
+  config:
+    locale_dirs: [locales]
+    gettext_compact: false
+    nb_execution_raise_on_error: true
+"""
+SENTENCE = "The answer is {glue:text}`answer:.2f` today."
+TRANSLATIONS = {
+    "Intro": "简介",
+    "A chapter": "一章",
+    SENTENCE: "今天的答案是 {glue:text}`answer:.2f`。",
+    "It has two items:": "它有两项：",
+    "one": "一",
+    "two": "二",
+}
+
+
+def make_course(tmp_path: Path, skip: str | None = None, fuzzy: str | None = None):
+    """A two-page course with complete Chinese catalogs (but ``skip``, ``fuzzy``)."""
+    course = tmp_path / "course"
+    (course / "book").mkdir(parents=True)
+    shutil.copytree(ROOT / "_ext", course / "_ext")
+    (course / "_config.yml").write_text(CONFIG)
+    (course / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nchapters:\n  - file: book/chapter\n"
+    )
+    (course / "book" / "intro.md").write_text("# Intro\n")
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell(f"# A chapter\n\n{SENTENCE}"),
+            nbformat.v4.new_code_cell(
+                "from myst_nb import glue\nglue('answer', 3.14159, display=False)"
+            ),
+            nbformat.v4.new_markdown_cell("It has two items:\n\n- one\n- two"),
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+    )
+    nbformat.write(nb, course / "book" / "chapter.ipynb")
+    pages = {"book/intro": ["Intro"], "book/chapter": list(TRANSLATIONS)[1:]}
+    for page, messages in pages.items():
+        catalog = Catalog(locale="zh_CN")
+        for message in messages:
+            if message != skip:
+                flags = ["fuzzy"] if message == fuzzy else []
+                catalog.add(message, TRANSLATIONS[message], flags=flags)
+        path = course / "locales" / "zh_CN" / "LC_MESSAGES" / f"{page}.po"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as file:
+            write_po(file, catalog)
+    return course
+
+
+def build(course: Path) -> subprocess.CompletedProcess:
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"  # the venv's
+    return subprocess.run(
+        [str(jupyter_book), "build", str(course), "-W", "--keep-going"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_links_between_the_editions():
+    assert chinese_edition.other_edition_href("intro", "en") == "zh_CN/intro.html"
+    assert (
+        chinese_edition.other_edition_href("book/07_x", "en")
+        == "../zh_CN/book/07_x.html"
+    )
+    assert (
+        chinese_edition.other_edition_href("book/07_x", "zh_CN")
+        == "../../book/07_x.html"
+    )
+
+
+def test_counts_of_a_catalog():
+    catalog = Catalog(locale="zh_CN")
+    catalog.add("done", "完成")
+    catalog.add("changed", "旧的", flags=["fuzzy"])
+    catalog.add("new", "")
+    counts = translations.counts(catalog)
+    assert (counts.messages, counts.translated, counts.fuzzy, counts.untranslated) == (
+        3,
+        1,
+        1,
+        1,
+    )
+
+
+@pytest.mark.slow
+def test_the_chinese_edition_is_built_beside_the_english_one(tmp_path):
+    course = make_course(tmp_path)
+    result = build(course)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    english = (course / "_build" / "html" / "book" / "chapter.html").read_text()
+    chinese = (
+        course / "_build" / "html" / "zh_CN" / "book" / "chapter.html"
+    ).read_text()
+    assert '<span class="pasted-text">3.14</span>' in english
+    # the glued number inside the translated sentence
+    assert '今天的答案是 <span class="pasted-text">3.14</span>' in chinese
+    assert 'href="../zh_CN/book/chapter.html"' in english
+    assert 'href="../../book/chapter.html"' in chinese
+    assert 'lang="zh-CN"' in chinese
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["skip", "fuzzy"])
+def test_an_untranslated_message_fails_the_build(tmp_path, kind):
+    course = make_course(tmp_path, **{kind: "two"})
+    result = build(course)
+    assert result.returncode != 0
+    assert "untranslated in the Chinese edition: 'two'" in result.stdout + result.stderr
