@@ -60,7 +60,12 @@ def test_training_curves_and_beam_search_two_panels():
     assert len(fig.axes) == 2 and fig.axes[0].get_yscale() == "log"
     fig = plotting.plot_beam_search([1, 2, 4, 8], curves, curves)
     assert len(fig.axes) == 2
-    assert list(_mean_line(fig.axes[1], "with attention").get_xdata()) == [1, 2, 4, 8]
+    gained = _mean_line(fig.axes[1], "with attention")
+    assert list(gained.get_xdata()) == [1, 2, 4, 8]
+    values = curves["with attention"].double()
+    expected = (100 * (values - values[:, :1])).mean(0).numpy()
+    np.testing.assert_allclose(gained.get_ydata(), expected)  # points over greedy
+    assert gained.get_ydata()[0] == 0
 
 
 def test_exposure_bias_dashed_when_free_running():

@@ -167,13 +167,17 @@ def plot_exposure_bias(positions, teacher_forced: dict, free_running: dict):
 
 
 def plot_beam_search(beam_sizes, log_prob: dict, accuracy: dict):
-    """Greedy decoding (S = 1) against beam search: what it finds and how often it is right.
+    """What beam search gains over greedy decoding, the first beam size (S = 1).
 
     Args:
-        beam_sizes: the beam sizes S.
-        log_prob: label -> (seeds, points), the mean log-probability of the sequences
-            chosen, per seed.
+        beam_sizes: the beam sizes S, the first one 1 (greedy decoding).
+        log_prob: label -> (seeds, points), the mean log-probability of the
+            sequences chosen, per seed.
         accuracy: label -> (seeds, points), their exact match.
+
+    Each curve is drawn as its gain over its own value at the first beam size:
+    the log-probability in nats (left), the exact match in percentage points
+    (right); a grey line marks no gain.
 
     Returns:
         the matplotlib ``Figure``, two panels.
@@ -184,12 +188,15 @@ def plot_beam_search(beam_sizes, log_prob: dict, accuracy: dict):
     accuracies = _curves("accuracy", accuracy, len(beam_sizes))
     fig, (left, right) = new_figure(ncols=2, width=4.2, height=3.4)
     for colour, label in zip(MODEL_COLOURS, log_probs):
-        _seed_lines(left, beam_sizes, log_probs[label], colour, label)
+        gain = log_probs[label] - log_probs[label][:, :1]
+        _seed_lines(left, beam_sizes, gain, colour, label)
         if label in accuracies:
-            _seed_lines(right, beam_sizes, accuracies[label], colour, label)
-    left.set_ylabel("mean log-probability of the output")
-    right.set_ylabel("exact match (test)")
+            points = 100 * (accuracies[label] - accuracies[label][:, :1])
+            _seed_lines(right, beam_sizes, points, colour, label)
+    left.set_ylabel("log-probability gained (nats)")
+    right.set_ylabel("exact match gained (points)")
     for ax in (left, right):
+        ax.axhline(0, color=COLOURS["guide"], zorder=0)
         ax.set_xticks(beam_sizes)
         ax.set_xlabel("beam size $S$ (1 is greedy)")
     left.legend(frameon=False)
