@@ -96,7 +96,8 @@ def answer_cell(check: Check, inputs_path: Path, answers_path: Path) -> str:
         f"# Check {check.label}, as the batch grader runs it: your answers go to the\n"
         "# grader, which compares them with the reference in its own process.\n"
         "from rnn_lib.grading.answers import answer\n\n"
-        f'answer("{check.label}", {check.argument}, "{inputs_path}", "{answers_path}")\n'
+        f"answer({check.label!r}, {check.argument}, {str(inputs_path)!r}, "
+        f"{str(answers_path)!r})\n"
     )
 
 

@@ -29,7 +29,6 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
-from typing import Callable
 
 import nbformat
 from nbclient import NotebookClient
@@ -124,6 +123,7 @@ def _write(target: Path, nb, report: dict, client: LimitedClient) -> None:
 
 
 def _execute(source: Path, target: Path, args: argparse.Namespace) -> None:
+    _limit(args.memory_mb, args.timeout)
     nb = nbformat.read(source, as_version=4)
     report: dict = {"failure": ""}
     client = _client(nb, args.cell_timeout, args.output_cap, source.parent)
@@ -153,19 +153,20 @@ def _execute(source: Path, target: Path, args: argparse.Namespace) -> None:
     _write(target, nb, report, client)
 
 
-def _limits(memory_mb: int, timeout: float) -> Callable[[], None]:
-    """What the sandbox's first process sets before exec; all it starts inherits it."""
+def _limit(memory_mb: int, timeout: float) -> None:
+    """Limit this process's memory and CPU time; the kernel it starts inherits them.
+
+    Set here, in the runner, not in a ``preexec_fn`` of the grader: the grader
+    starts runs from several threads, and a fork of a threaded process that
+    runs Python before exec can deadlock.
+    """
     memory = memory_mb * 2**20
     cpu = int(timeout) + 30
-
-    def limits() -> None:
-        # RLIMIT_DATA counts the heap and private writable mappings (every tensor),
-        # not address space merely reserved (thread stacks, malloc arenas), which
-        # grows with the number of cores.
-        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-
-    return limits
+    # RLIMIT_DATA counts the heap and private writable mappings (every tensor),
+    # not address space merely reserved (thread stacks, malloc arenas), which
+    # grows with the number of cores.
+    resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
 
 
 def _no_report(why: str) -> dict:
@@ -236,12 +237,11 @@ def run_isolated(
     command = [
         sys.executable, str(Path(__file__).resolve()), str(source), str(target),
         "--cell-timeout", str(cell_timeout), "--timeout", str(timeout),
-        "--output-cap", str(output_cap),
+        "--output-cap", str(output_cap), "--memory-mb", str(memory_mb),
     ]  # fmt: skip
     returncode = sandbox.run(
-        command, work, timeout + GRACE, _limits(memory_mb, timeout), log, hidden,
-        sandbox_choice,
-    )  # fmt: skip
+        command, work, timeout + GRACE, log, hidden, sandbox_choice
+    )
     return read_report(target, log, returncode)
 
 
@@ -252,6 +252,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cell-timeout", type=float, required=True)
     parser.add_argument("--timeout", type=float, required=True)
     parser.add_argument("--output-cap", type=int, required=True)
+    parser.add_argument("--memory-mb", type=int, required=True)
     args = parser.parse_args(argv)
     _execute(args.source, args.target, args)
 

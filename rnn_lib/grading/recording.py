@@ -30,7 +30,8 @@ from typing import Any
 # Captured at import, before a student's code could replace them.
 _SETPROFILE, _GETPROFILE = sys.setprofile, sys.getprofile
 _THREAD_SETPROFILE = threading.setprofile
-_THREAD_GETPROFILE = threading.getprofile
+# threading.getprofile is Python 3.10's; before, the hook was only an attribute
+_THREAD_GETPROFILE = getattr(threading, "getprofile", lambda: threading._profile_hook)
 
 SWITCHED_OFF = "sys.setprofile (it switches off the grader's record of forbidden calls)"
 

@@ -42,7 +42,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 BACKENDS = ("bwrap", "unshare", "none")
@@ -284,7 +284,6 @@ def run(
     command: list[str],
     work: Path,
     timeout: float,
-    limits: Callable[[], None],
     log: Path,
     hidden: Iterable[Path] = (),
     choice: str = "auto",
@@ -296,7 +295,6 @@ def run(
         work: the run's working folder, the only one it can write to.
         timeout: seconds before the whole run is killed (the runner keeps its
             own, shorter, overall limit and reports it).
-        limits: called in the child before it starts (resource limits).
         log: where its stderr goes.
         hidden: folders the run must not see (the submissions, the grades).
         choice: the sandbox (see :func:`backend`).
@@ -311,7 +309,7 @@ def run(
     with open(log, "wb") as stderr:
         child = subprocess.Popen(
             argv, stdout=subprocess.DEVNULL, stderr=stderr, cwd=work, env=env,
-            preexec_fn=limits, start_new_session=True,
+            start_new_session=True,  # no preexec_fn: with --jobs, threads fork
         )  # fmt: skip
         _LIVE.add(child.pid)
         try:
