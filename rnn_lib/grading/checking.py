@@ -6,12 +6,13 @@ function, as data (its cases, its reference, its outputs, its known mistakes,
 the calls its exercise rules out, a hint). Its work comes in two parts that
 can run in two processes:
 
-- :meth:`Check.answers` runs the student's function on the cases (in the
+- :meth:`Check.run` runs the student's function on the cases (in the
   student's process) and keeps the outcomes as plain data
   (:mod:`rnn_lib.grading.plain`): values, exceptions, inputs changed in place,
   forbidden calls seen (:mod:`rnn_lib.grading.recording`);
 - :meth:`Check.judge` (in the grader's process, for the batch grade) runs the
-  reference on the same cases and decides. An output must have the declared
+  reference on the same cases and decides (how one answer is compared is
+  :mod:`rnn_lib.grading.comparing`). An output must have the declared
   kind (exactly a ``torch.Tensor`` of the reference's dtype, a Python float,
   ...) and shape, and lie within the tolerance that float64 rounding of the
   reference justifies on that case (:mod:`rnn_lib.grading.rounding`); where
