@@ -66,3 +66,18 @@ def test_highlight_must_be_a_count():
         plotting.plot_forget_gate_products({"a": P}, highlight=1.0)
     with pytest.raises(ValueError, match="highlight must be >= 0, got -1"):
         plotting.plot_forget_gate_products({"a": P}, highlight=-1)
+
+
+def test_labels_use_the_books_letters():
+    """L is the sequence length (T is the sampling temperature), d a total derivative."""
+    import torch
+
+    from rnn_lib import plotting
+
+    fig = plotting.plot_forget_gate_products({"a": torch.rand(6, 2, 3)})
+    ax = fig.axes[0]
+    assert "L - t" in ax.get_xlabel() and "f_L" in ax.get_ylabel()
+    assert "T" not in ax.get_xlabel() + ax.get_ylabel()
+    fig = plotting.plot_gradient_norm_panels({"a": {"RNN": torch.rand(6, 2)}})
+    assert r"d\mathcal{L} / dh_t" in fig.axes[0].get_ylabel()
+    assert r"\partial" not in fig.axes[0].get_ylabel()

@@ -1,7 +1,7 @@
 """Chapter 8's measurements that need more than its 90-second budget.
 
-    python tools/gated_experiments.py            # both, a few minutes on two cores
-    python tools/gated_experiments.py adding     # or one of them
+    python tools/gated_experiments.py            # all three: many minutes on two cores
+    python tools/gated_experiments.py adding     # or some of them
 
 * ``adding``: the adding problem for the RNN, the LSTM and the GRU (32 units,
   torch's initialisation, rnn_lib's modules) at lengths 10 to 320, five seeds
@@ -10,6 +10,9 @@
   length 80: there every model is trained, and the models are kept
   (``book/results/gated_adding_models.pt``) for the chapter to measure their
   gradients and forget gates.
+* ``forget``: the LSTM of ``adding`` with its forget-gate bias raised by 1
+  at initialisation (the answer to the chapter's exercise), the same lengths
+  and seeds.
 * ``lm``: chapter 7's character model (its configuration, rnn_lib's cells)
   with cell="rnn", "lstm" and "gru", three seeds each.
 
@@ -42,6 +45,45 @@ LM = {"seeds": [0, 1, 2], "embedding_dim": 64, "hidden_size": 256, "steps": 300,
 KEPT_LENGTH = 80  # the models trained at this length are saved
 
 
+def _row(label: str, make_rnn, length: int) -> tuple:
+    """Train the seeds at one length; return the table's row and the runs."""
+    start = time.perf_counter()
+    runs = memory.train_adders(
+        make_rnn,
+        length,
+        ADDING["seeds"],
+        steps=ADDING["steps"],
+        success=ADDING["success"],
+    )
+    row = {
+        "length": length,
+        "ratios": runs.ratios,
+        "solved": runs.solved(ADDING["success"]),
+        "steps": runs.steps,
+        "seconds": time.perf_counter() - start,
+    }
+    print(label, row, flush=True)
+    return row, runs
+
+
+def open_forget_gates() -> rnn_lib.LSTM:
+    """The sweep's LSTM with its forget-gate bias raised by 1."""
+    H = ADDING["hidden_size"]
+    lstm = rnn_lib.LSTM(2, H)
+    with torch.no_grad():
+        lstm.bias_ih_l0[H : 2 * H] += 1.0
+    return lstm
+
+
+def forget() -> dict:
+    rows = []
+    for length in ADDING["lengths"]:
+        if any(row["solved"] == 0 for row in rows):
+            break
+        rows.append(_row("LSTM, forget bias + 1", open_forget_gates, length)[0])
+    return {"config": ADDING, "rows": rows}
+
+
 def adding() -> dict:
     table, kept = {}, {}
     for kind, module in KINDS.items():
@@ -50,23 +92,8 @@ def adding() -> dict:
             gave_up = any(row["solved"] == 0 for row in table[kind])
             if gave_up and length != KEPT_LENGTH:
                 continue  # a shorter length defeated every seed
-            start = time.perf_counter()
-            runs = memory.train_adders(
-                lambda module=module: module(2, ADDING["hidden_size"]),
-                length,
-                ADDING["seeds"],
-                steps=ADDING["steps"],
-                success=ADDING["success"],
-            )
-            row = {
-                "length": length,
-                "ratios": runs.ratios,
-                "solved": runs.solved(ADDING["success"]),
-                "steps": runs.steps,
-                "seconds": time.perf_counter() - start,
-            }
+            row, runs = _row(kind, lambda m=module: m(2, ADDING["hidden_size"]), length)
             table[kind].append(row)
-            print(kind, row, flush=True)
             if length == KEPT_LENGTH:
                 kept[kind] = [model.state_dict() for model in runs.models]
     results.save_tensors("gated_adding_models", kept)

@@ -1,7 +1,8 @@
 """Chapter 8's figures: how the LSTM and GRU keep a gradient alive.
 
-Chapter 8 (*Gated recurrent networks*) compares ``||dL/d state_t||`` for the
-RNN, LSTM and GRU before and after training (:func:`plot_gradient_norm_panels`)
+Chapter 8 (*Gated recurrent networks*) compares ``||dL/dh_t||`` (the LSTM's
+``[h_t; c_t]``) for the RNN, LSTM and GRU before and after training
+(:func:`plot_gradient_norm_panels`)
 and follows the LSTM's cell path, the product of its forget gates
 (:func:`plot_forget_gate_products`). It also reuses chapter 6's
 :func:`~rnn_lib.plotting.gradients.plot_memory_results` and chapter 7's
@@ -20,7 +21,8 @@ import torch
 from rnn_lib.plotting.style import COLOURS, model_colour, new_figure
 from rnn_lib.validation import check_int, check_nonempty
 
-STATE_LABEL = r"median $\|\partial \mathcal{L} / \partial\, \mathrm{state}_t\|$"
+# A total derivative (d, as the notation page writes it); the LSTM's state is [h_t; c_t].
+STATE_LABEL = r"median $\|d\mathcal{L} / dh_t\|$ (LSTM: of $[h_t; c_t]$)"
 
 
 def _quartile_curve(ax, norms, colour, label) -> None:
@@ -35,7 +37,7 @@ def _quartile_curve(ax, norms, colour, label) -> None:
 
 
 def plot_gradient_norm_panels(panels: dict, *, xlabel: str = "step $t$"):
-    """``||dL/d state_t||`` against t, one panel per stage, one line per model.
+    """``||dL/dh_t||`` against t, one panel per stage, one line per model.
 
     Args:
         panels: ``{title: {label: norms}}``, each ``norms`` ``(L + 1, N)`` as
@@ -65,9 +67,9 @@ def plot_gradient_norm_panels(panels: dict, *, xlabel: str = "step $t$"):
 
 def _unit_lines(ax, P, highlight: int) -> None:
     """Each unit's median product against the distance; the longest memories coloured."""
-    median = P.detach().double().cpu().median(dim=1).values  # (T + 1, H)
-    T = median.shape[0] - 1
-    distance = np.arange(T, -1, -1)  # P[t] is T - t steps back
+    median = P.detach().double().cpu().median(dim=1).values  # (L + 1, H)
+    L = median.shape[0] - 1
+    distance = np.arange(L, -1, -1)  # P[t] is L - t steps back
     top = set(median[0].argsort(descending=True)[:highlight].tolist())
     kept = {"color": COLOURS["lstm"], "linewidth": 1.4, "alpha": 1.0}
     rest = {"color": COLOURS["baseline"], "linewidth": 0.6, "alpha": 0.6}
@@ -77,12 +79,12 @@ def _unit_lines(ax, P, highlight: int) -> None:
 
 
 def plot_forget_gate_products(products: dict, *, highlight: int = 1):
-    """The LSTM's cell path: ``prod_{k=t+1}^{T} f_k`` against the distance ``T - t``.
+    """The LSTM's cell path: ``prod_{s=t+1}^{L} f_s`` against the distance ``L - t``.
 
     Args:
         products: ``{title: P}``, one panel each, with ``P`` of shape
-            ``(T + 1, N, H)``: ``P[t, n, j]`` is the product of unit j's
-            forget gates from step t + 1 to T on sequence n (``P[T] = 1``).
+            ``(L + 1, N, H)``: ``P[t, n, j]`` is the product of unit j's
+            forget gates from step t + 1 to L on sequence n (``P[L] = 1``).
             Each thin line is one unit's median over the N sequences.
         highlight: how many units with the largest product over the whole
             sequence to draw in the LSTM colour (the rest in grey).
@@ -100,6 +102,6 @@ def plot_forget_gate_products(products: dict, *, highlight: int = 1):
         ax.set_yscale("log")
         ax.set_ylim(1e-30, 2)
         ax.set_title(title, fontsize=10)
-        ax.set_xlabel("distance $T - t$ (steps)")
-    axes[0, 0].set_ylabel(r"$f_{t+1} \odot \cdots \odot f_T$ (median over sequences)")
+        ax.set_xlabel("distance $L - t$ (steps)")
+    axes[0, 0].set_ylabel(r"$f_{t+1} \odot \cdots \odot f_L$ (median over sequences)")
     return fig
