@@ -430,5 +430,7 @@ def plot_parity_bands(runs: dict, bands):
     ax.set_xticks(range(len(bands)), [f"steps {lo} to {hi}" for lo, hi in bands])
     ax.set_ylim(0.4, 1.02)
     ax.set_ylabel("accuracy of the parity at step $t$")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(
+        fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(runs)
+    )
     return fig
