@@ -132,15 +132,18 @@ def lm() -> dict:
     return {"config": LM, "runs": runs, "unigram": unigram}
 
 
+EXPERIMENTS = {"adding": adding, "forget": forget, "lm": lm}
+
+
 def main() -> None:
     torch.set_num_threads(1)  # small models: one thread is fastest, and steady
     results.started()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "which", nargs="*", choices=("adding", "lm"), default=["adding", "lm"]
+        "which", nargs="*", choices=EXPERIMENTS, default=list(EXPERIMENTS)
     )
     for name in parser.parse_args().which:
-        path = results.save(f"gated_{name}", {"adding": adding, "lm": lm}[name]())
+        path = results.save(f"gated_{name}", EXPERIMENTS[name]())
         print("wrote", path)
 
 

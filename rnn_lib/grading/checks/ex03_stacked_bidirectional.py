@@ -199,7 +199,7 @@ BIDIRECTIONAL_MISTAKES = (
     ),
     Mistake(
         "backward direction reads the sequence forwards",
-        "the backward direction reads x from t = L - 1 down to 0: run it on x.flip(0).",
+        "the backward direction reads x from index L - 1 down to 0: run it on x.flip(0).",
         partial(_bidirectional, flip_in=False, flip_out=False),
     ),
     Mistake(

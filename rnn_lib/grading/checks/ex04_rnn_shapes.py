@@ -340,12 +340,12 @@ FINAL_MISTAKES = (
     ),
     Mistake(
         "first time step for both directions",
-        "the forward direction's summary is its state at the last step, t = L - 1.",
+        "the forward direction's summary is its state at the last step, index L - 1.",
         partial(_final, forward_at=0),
     ),
     Mistake(
         "directions' time steps swapped",
-        "forward half at t = L - 1, backward half at t = 0, not the other way round.",
+        "forward half at index L - 1, backward half at index 0, not the other way round.",
         partial(_final, forward_at=0, backward_at=-1),
     ),
     Mistake(

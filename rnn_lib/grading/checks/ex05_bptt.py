@@ -424,7 +424,7 @@ check_rnn_backward = Check(
     BACKWARD_CASES,
     GRADIENTS_LAYER,
     BACKWARD_MISTAKES,
-    hint="Go from t = L - 1 down to 0: dL/dh_t = grad_output[t] (+ grad_h_n at the last "
+    hint="Go from index t = L - 1 down to 0: dL/dh_t = grad_output[t] (+ grad_h_n at the last "
     "step) + the gradient from step t + 1; call rnn_step_backward with h = h_{t-1}; "
     "add up the weight gradients.",
     forbidden=(AUTOGRAD,),
