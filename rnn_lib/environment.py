@@ -73,12 +73,17 @@ def glue(name: str, value, display: bool = True) -> None:
 
     The book build has myst-nb, whose ``{glue:text}`name``` roles put the value
     into the text. Colab and a bare Jupyter do not: there the value is only
-    displayed (when ``display`` is true), so a chapter runs everywhere.
+    displayed (when ``display`` is true), so a chapter runs everywhere. A
+    matplotlib figure is displayed there even when ``display`` is false: the
+    chapters glue their figures hidden and close them, for a ``{glue:figure}``
+    directive to show, and without myst-nb nothing else would.
     """
     try:
         from myst_nb import glue as myst_glue
     except ImportError:
-        if display:
+        from matplotlib.figure import Figure
+
+        if display or isinstance(value, Figure):
             from IPython.display import display as show
 
             show(value)

@@ -86,3 +86,18 @@ def test_glue_only_displays_without_myst_nb(monkeypatch):
     rnn_lib.glue("loss", 1.5)
     rnn_lib.glue("hidden", 2.5, display=False)
     assert shown == [1.5]
+
+
+def test_glue_shows_a_hidden_figure_without_myst_nb(monkeypatch):
+    # The chapters glue figures with display=False and close them; on Colab no
+    # {glue:figure} directive exists to show them, so glue must.
+    import IPython.display
+    import matplotlib.pyplot as plt
+
+    shown = []
+    monkeypatch.setitem(__import__("sys").modules, "myst_nb", None)
+    monkeypatch.setattr(IPython.display, "display", lambda value: shown.append(value))
+    fig = plt.figure()
+    rnn_lib.glue("figure", fig, display=False)
+    plt.close(fig)
+    assert shown == [fig]
