@@ -10,6 +10,7 @@ or came from the cache, so that a slow chapter shows in CI's log.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -52,6 +53,9 @@ def _report_times(app: Sphinx, exception) -> None:
 
 
 def setup(app: Sphinx) -> dict:
+    # The kernels inherit it: rnn_lib.glue leaves glued figures to the book's
+    # {glue:figure} directives instead of also showing them in the cell.
+    os.environ["RNN_LIB_BOOK_BUILD"] = "1"
     app.connect("config-inited", _point_cache)
     app.connect("build-finished", _report_times)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

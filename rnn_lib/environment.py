@@ -8,6 +8,7 @@ Read next: :mod:`rnn_lib.functional`, where the course's code begins.
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 
@@ -68,22 +69,27 @@ def setup_notebook(seed: int = 0, cpu_threads: int | None = 1) -> torch.device:
     return device
 
 
+BOOK_BUILD = "RNN_LIB_BOOK_BUILD"  # set by the book build (_ext/execute_once.py)
+
+
 def glue(name: str, value, display: bool = True) -> None:
     """Record ``value`` under ``name`` for the book's prose (myst-nb's glue).
 
-    The book build has myst-nb, whose ``{glue:text}`name``` roles put the value
-    into the text. Colab and a bare Jupyter do not: there the value is only
-    displayed (when ``display`` is true), so a chapter runs everywhere. A
-    matplotlib figure is displayed there even when ``display`` is false: the
-    chapters glue their figures hidden and close them, for a ``{glue:figure}``
-    directive to show, and without myst-nb nothing else would.
+    In the book build, myst-nb's ``{glue:text}`name``` roles put the value into
+    the text, and a ``{glue:figure}`` directive shows a glued figure. Anywhere
+    else (Colab, Jupyter, with or without myst-nb) the value is displayed when
+    ``display`` is true, and a matplotlib figure always: the chapters glue
+    their figures hidden and close them, and outside the book nothing else
+    would show them.
     """
+    from matplotlib.figure import Figure
+
+    if os.environ.get(BOOK_BUILD) != "1" and isinstance(value, Figure):
+        display = True
     try:
         from myst_nb import glue as myst_glue
     except ImportError:
-        from matplotlib.figure import Figure
-
-        if display or isinstance(value, Figure):
+        if display:
             from IPython.display import display as show
 
             show(value)

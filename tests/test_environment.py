@@ -88,16 +88,30 @@ def test_glue_only_displays_without_myst_nb(monkeypatch):
     assert shown == [1.5]
 
 
-def test_glue_shows_a_hidden_figure_without_myst_nb(monkeypatch):
-    # The chapters glue figures with display=False and close them; on Colab no
-    # {glue:figure} directive exists to show them, so glue must.
+@pytest.mark.parametrize("myst_nb_there", [True, False])
+def test_glue_shows_a_hidden_figure_outside_the_book(monkeypatch, myst_nb_there):
+    # The chapters glue figures with display=False and close them; outside the
+    # book build (Colab, Jupyter) no {glue:figure} directive shows them, so
+    # glue must; inside it, glue must not (the figure would show twice).
     import IPython.display
     import matplotlib.pyplot as plt
+    import myst_nb
 
-    shown = []
-    monkeypatch.setitem(__import__("sys").modules, "myst_nb", None)
+    shown, recorded = [], []
+    if myst_nb_there:
+        monkeypatch.setattr(
+            myst_nb, "glue", lambda name, value, display=True: recorded.append(display)
+        )
+    else:
+        monkeypatch.setitem(__import__("sys").modules, "myst_nb", None)
     monkeypatch.setattr(IPython.display, "display", lambda value: shown.append(value))
     fig = plt.figure()
+    monkeypatch.delenv(rnn_lib.environment.BOOK_BUILD, raising=False)
+    rnn_lib.glue("figure", fig, display=False)
+    monkeypatch.setenv(rnn_lib.environment.BOOK_BUILD, "1")
     rnn_lib.glue("figure", fig, display=False)
     plt.close(fig)
-    assert shown == [fig]
+    if myst_nb_there:
+        assert recorded == [True, False]
+    else:
+        assert shown == [fig]
