@@ -285,7 +285,12 @@ def plot_lru_initialisation(eigenvalues, r_min: float, r_max: float, gains: dict
         color=COLOURS["guide"],
         linewidth=0,
     )
-    ring.fill(np.cos(angle) * r_min, np.sin(angle) * r_min, color="white", linewidth=0)
+    ring.fill(
+        np.cos(angle) * r_min,
+        np.sin(angle) * r_min,
+        color=COLOURS["paper"],
+        linewidth=0,
+    )
     ring.plot(np.cos(angle), np.sin(angle), color=COLOURS["bound"], linewidth=0.8)
     lam = eigenvalues.detach().cpu()
     ring.plot(lam.real.numpy(), lam.imag.numpy(), ".", color=SKY_BLUE, markersize=4)
