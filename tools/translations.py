@@ -2,6 +2,7 @@
 
     python tools/translations.py update     # sources changed: refresh the catalogs
     python tools/translations.py stats      # messages, translated, fuzzy, untranslated
+    python tools/translations.py check      # translations that lost a role, math, code
 
 The book's prose lives in its sources only. ``update`` runs Sphinx's gettext
 builder over the book (the notebooks' outputs come from the execution cache:
@@ -20,6 +21,8 @@ The terms are translated one way throughout: ``locales/zh_CN/terminology.md``.
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -74,14 +77,109 @@ def counts(catalog: Catalog) -> Counts:
 
 
 def extract() -> None:
-    """Run the gettext builder over the book into ``_build/gettext``."""
+    """Run the gettext builder over the book into ``_build/gettext``.
+
+    Without executing a notebook (``_ext/execute_once.py``): the messages are
+    the prose's MyST source, the same with outputs or without.
+    """
     command = ["jupyter-book", "build", str(ROOT), "--builder", "custom",
                "--custom-builder", "gettext"]  # fmt: skip
-    subprocess.run(command, cwd=ROOT, check=True)
+    env = {**os.environ, "RNN_LIB_EXTRACT_ONLY": "1"}
+    subprocess.run(command, cwd=ROOT, check=True, env=env)
 
 
-def merge(template_path: Path, catalog_path: Path) -> Counts:
-    """Update one catalog from its template, keeping what is still valid."""
+# What is left of a message once its math, code, roles and markup are removed:
+# a message with no letters left (a display equation, a file name, a citation)
+# reads the same in Chinese and is filled in by ``update``.
+UNTRANSLATABLE = re.compile(
+    r"\$\$.*?\$\$|\$.*?\$|\{[\w:-]+\}`[^`]*`|`[^`]*`|\\[a-zA-Z]+|<[^>]*>|https?://\S+",
+    re.DOTALL,
+)
+
+
+def has_prose(message: str) -> bool:
+    """Whether ``message`` has words to translate outside math, code and roles."""
+    if message.startswith("\n") or "\\begin{" in message:  # a display equation
+        return False
+    return re.search(r"[A-Za-z]{2,}", UNTRANSLATABLE.sub(" ", message)) is not None
+
+
+ROLE = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
+TITLED = re.compile(r"^(.*?)\s*<([^<>]+)>$", re.DOTALL)  # {ref}`title <target>`
+# Roles whose text is a link's title, to be translated; the target stays.
+TITLED_ROLES = {"ref", "doc", "numref", "term", "prf:ref"}
+MATH = re.compile(r"\$\$.*?\$\$|\$[^$]+\$", re.DOTALL)
+CODE = re.compile(r"``[^`]+``|`[^`]+`")
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def markup(message: str) -> dict[str, list[str]]:
+    """What a translation must keep of ``message``: roles, math, code, links.
+
+    Roles are kept whole (a glue's key and format, an equation's label, a
+    citation's keys), except the title of a link role ({ref}, {doc}, {term}
+    ...), which is translated; its target is kept. A {term}'s target must be
+    the glossary's English term, as written there.
+    """
+    roles = []
+    for role, text in ROLE.findall(message):
+        if role in TITLED_ROLES:
+            titled = TITLED.match(text)
+            text = titled.group(2) if titled else text
+        roles.append(f"{{{role}}}`{text}`")
+    rest = ROLE.sub(" ", message)
+    return {
+        "roles": sorted(roles),
+        "math": sorted(MATH.findall(rest)),
+        "code": sorted(CODE.findall(MATH.sub(" ", rest))),
+        "links": sorted(LINK.findall(rest)),
+    }
+
+
+def markup_problems(msgid: str, msgstr: str) -> list[str]:
+    """How ``msgstr`` fails to keep the markup of ``msgid`` (empty: it keeps it)."""
+    problems = []
+    english, chinese = markup(msgid), markup(msgstr)
+    for kind in english:
+        missing = _difference(english[kind], chinese[kind])
+        added = _difference(chinese[kind], english[kind])
+        if missing:
+            problems.append(f"{kind} missing from the translation: {missing}")
+        if added:
+            problems.append(f"{kind} not in the English: {added}")
+    return problems
+
+
+def _difference(a: list[str], b: list[str]) -> list[str]:
+    rest = list(b)
+    missing = []
+    for item in a:
+        if item in rest:
+            rest.remove(item)
+        else:
+            missing.append(item)
+    return missing
+
+
+def check(root: Path = CATALOGS) -> list[str]:
+    """Every translated message under ``root`` whose markup differs from its English."""
+    problems = []
+    for path in sorted(root.rglob("*.po")):
+        for message in read_catalog(path):
+            if message.id and message.string:
+                for problem in markup_problems(message.id, message.string):
+                    page = path.relative_to(root).with_suffix("").as_posix()
+                    problems.append(f"{page}: {message.id[:60]!r}: {problem}")
+    return problems
+
+
+def merge(template_path: Path, catalog_path: Path, memory: dict[str, str]) -> Counts:
+    """Update one catalog from its template, keeping what is still valid.
+
+    An untranslated message takes its translation from ``memory`` (the same
+    English translated on another page: an exercise and its solution share
+    most of their text), or its own English when it has no prose.
+    """
     with template_path.open("rb") as file:
         template = read_po(file)
     if catalog_path.is_file():
@@ -91,23 +189,41 @@ def merge(template_path: Path, catalog_path: Path) -> Counts:
     else:
         catalog = Catalog(locale=LOCALE)
         catalog.update(template)
+    for message in catalog:
+        if message.id and not message.string and not message.fuzzy:
+            if message.id in memory:
+                message.string = memory[message.id]
+            elif not has_prose(message.id):
+                message.string = message.id
     catalog_path.parent.mkdir(parents=True, exist_ok=True)
     with catalog_path.open("wb") as file:
         write_po(file, catalog, width=79, sort_output=False)
     return counts(catalog)
 
 
-def update() -> Counts:
-    """Extract the templates and merge every one into its catalog."""
-    extract()
+def translation_memory(root: Path) -> dict[str, str]:
+    """Every translated, non-fuzzy message of the catalogs under ``root``."""
+    memory = {}
+    for path in sorted(root.rglob("*.po")):
+        for message in read_catalog(path):
+            if message.id and message.string and not message.fuzzy:
+                memory.setdefault(message.id, message.string)
+    return memory
+
+
+def update(root: Path = CATALOGS, extract_first: bool = True) -> Counts:
+    """Extract the templates and merge every one into its catalog under ``root``."""
+    if extract_first:
+        extract()
     total = Counts()
     templates = sorted(TEMPLATES.rglob("*.pot"))
+    memory = translation_memory(root)
     for template in templates:
         page = template.relative_to(TEMPLATES).with_suffix(".po")
-        total += merge(template, CATALOGS / page)
+        total += merge(template, root / page, memory)
     pages = {t.relative_to(TEMPLATES).with_suffix(".po") for t in templates}
-    for stale in CATALOGS.rglob("*.po"):
-        if stale.relative_to(CATALOGS) not in pages:  # the page is gone
+    for stale in root.rglob("*.po"):
+        if stale.relative_to(root) not in pages:  # the page is gone
             stale.unlink()
     return total
 
@@ -122,11 +238,23 @@ def stats(root: Path = CATALOGS) -> dict[str, Counts]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("update", "stats"))
+    parser.add_argument("command", choices=("update", "stats", "check"))
+    parser.add_argument(
+        "--catalogs", type=Path, default=CATALOGS,
+        help="the folder of .po files (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-extract", action="store_true",
+        help="merge the templates already in _build/gettext",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.command == "check":
+        problems = check(args.catalogs)
+        print("\n".join(problems) or "every translation keeps its markup")
+        return 1 if problems else 0
     if args.command == "update":
-        update()
-    pages = stats()
+        update(args.catalogs, extract_first=not args.no_extract)
+    pages = stats(args.catalogs)
     total = sum(pages.values(), Counts())
     for page, c in pages.items():
         print(f"{c.translated:5d} / {c.messages:5d}  fuzzy {c.fuzzy:3d}  {page}")
