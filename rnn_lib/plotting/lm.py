@@ -148,7 +148,7 @@ def plot_temperatures(
     for ax, temperature in zip(axes[0], temperatures):
         probs = torch.softmax(logits.double() / temperature, dim=-1)[order]  # (top,)
         ax.bar(range(top), probs.tolist(), color=COLOURS["rnn"])
-        ax.set_xticks(range(top), labels, fontfamily="monospace")
+        ax.set_xticks(range(top), labels, fontfamily="monospace", fontsize=12)
         ax.set_title(f"T = {temperature}")
         ax.set_xlabel("next character")
     axes[0, 0].set_ylabel("probability")
