@@ -88,6 +88,15 @@ def extract() -> None:
     subprocess.run(command, cwd=ROOT, check=True, env=env)
 
 
+ROLE = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
+TITLED = re.compile(r"^(.*?)\s*<([^<>]+)>$", re.DOTALL)  # {ref}`title <target>`
+# Roles whose text is a link's title, to be translated; the target stays.
+TITLED_ROLES = {"ref", "doc", "numref", "term", "prf:ref"}
+MATH = re.compile(r"\$\$.*?\$\$|\$[^$]+\$", re.DOTALL)
+CODE = re.compile(r"``[^`]+``|`[^`]+`")
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
 # What is left of a message once its math, code, roles and markup are removed:
 # a message with no letters left (a display equation, a file name, a citation)
 # reads the same in Chinese and is filled in by ``update``.
@@ -101,16 +110,13 @@ def has_prose(message: str) -> bool:
     """Whether ``message`` has words to translate outside math, code and roles."""
     if message.startswith("\n") or "\\begin{" in message:  # a display equation
         return False
-    return re.search(r"[A-Za-z]{2,}", UNTRANSLATABLE.sub(" ", message)) is not None
+    titles = ROLE.sub(_title_of_link, message)  # a link's title is prose
+    return re.search(r"[A-Za-z]{2,}", UNTRANSLATABLE.sub(" ", titles)) is not None
 
 
-ROLE = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
-TITLED = re.compile(r"^(.*?)\s*<([^<>]+)>$", re.DOTALL)  # {ref}`title <target>`
-# Roles whose text is a link's title, to be translated; the target stays.
-TITLED_ROLES = {"ref", "doc", "numref", "term", "prf:ref"}
-MATH = re.compile(r"\$\$.*?\$\$|\$[^$]+\$", re.DOTALL)
-CODE = re.compile(r"``[^`]+``|`[^`]+`")
-LINK = re.compile(r"\]\(([^)\s]+)\)")
+def _title_of_link(role: re.Match) -> str:
+    titled = TITLED.match(role.group(2))
+    return f" {titled.group(1)} " if role.group(1) in TITLED_ROLES and titled else " "
 
 
 def markup(message: str) -> dict[str, list[str]]:

@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     rel.add_argument("--solutions", type=Path, default=Path("exercises/solutions"))
     rel.add_argument("--out", type=Path, default=Path("exercises"))
     rel.add_argument(
+        "--translations",
+        type=Path,
+        default=Path("locales/zh_CN/LC_MESSAGES/exercises"),
+        help="the Chinese catalogs of the exercises, for OUT/zh_CN (default: %(default)s)",
+    )
+    rel.add_argument(
         "--check", action="store_true", help="only say whether they are up to date"
     )
     gra = commands.add_parser("grade", help="grade submissions into a CSV")
@@ -106,11 +112,11 @@ def _submissions(paths: list[Path]) -> list[Path]:
 
 def _release(args: argparse.Namespace) -> int:
     if args.check:
-        differing = stale(args.solutions, args.out)
+        differing = stale(args.solutions, args.out, args.translations)
         for name in differing:
             print(f"{args.out / name} differs from what release writes")
         return 1 if differing else 0
-    for path in release(args.solutions, args.out):
+    for path in release(args.solutions, args.out, args.translations):
         print(f"wrote {path}")
     return 0
 

@@ -7,7 +7,8 @@ explanations go, and the grader cells are locked (``deletable`` and
 that a student cannot remove them by accident. ``grade`` runs every
 submission inside the same student versions (:func:`student_versions`). The
 output depends only on the solutions, so a test can regenerate the student
-notebooks and compare them with the committed ones (``release --check``).
+notebooks and compare them with the committed ones (``release --check``). The Chinese student notebooks come from the same
+student versions and the Chinese edition's catalogs.
 
 The solutions ship with the package: ``rnn_lib/grading/solutions`` is a link
 to ``exercises/solutions`` in the repository, and a wheel built from it holds
@@ -129,29 +130,45 @@ def student_versions(solutions: Path | None = None) -> dict[str, nbformat.Notebo
     }
 
 
-def released(solutions: Path | None = None) -> dict[str, str]:
-    """Each student notebook's file name and its text, as ``release`` writes it."""
-    return {
-        f"{name}.ipynb": nbformat.writes(nb) + "\n"
-        for name, nb in student_versions(solutions).items()
-    }
+def released(
+    solutions: Path | None = None, translations: Path | None = None
+) -> dict[str, str]:
+    """Each student notebook's path under ``exercises/`` and its text, as ``release`` writes it.
+
+    With ``translations``, a folder of the Chinese edition's catalogs
+    (``locales/zh_CN/LC_MESSAGES/exercises``), also ``zh_CN/NN_name.ipynb``
+    for each exercise that has one there (:mod:`rnn_lib.grading.translation`).
+    """
+    texts = {}
+    for name, nb in student_versions(solutions).items():
+        texts[f"{name}.ipynb"] = nbformat.writes(nb) + "\n"
+        catalog = translations / f"{name}.po" if translations is not None else None
+        if catalog is not None and catalog.is_file():
+            from rnn_lib.grading.translation import (
+                read_translations,
+                translate_notebook,
+            )
+
+            chinese, _ = translate_notebook(nb, read_translations(catalog))
+            texts[f"zh_CN/{name}.ipynb"] = nbformat.writes(chinese) + "\n"
+    return texts
 
 
-def release(solutions: Path, out: Path) -> list[Path]:
+def release(solutions: Path, out: Path, translations: Path | None = None) -> list[Path]:
     """Write the student notebooks into ``out``; returns their paths."""
-    out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in released(solutions).items():
+    for name, text in released(solutions, translations).items():
         path = out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
 
 
-def stale(solutions: Path, out: Path) -> list[str]:
+def stale(solutions: Path, out: Path, translations: Path | None = None) -> list[str]:
     """The student notebooks in ``out`` that differ from what ``release`` writes."""
     differing = []
-    for name, text in released(solutions).items():
+    for name, text in released(solutions, translations).items():
         path = out / name
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             differing.append(name)

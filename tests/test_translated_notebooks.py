@@ -1,0 +1,188 @@
+"""Tests for the Chinese student notebooks (rnn_lib/grading/translation.py) and
+for the markup check of tools/translations.py.
+
+A notebook's prose is looked up block by block in the catalog Sphinx writes
+for the book; these tests pin how a block becomes a message and how its
+translation goes back into the Markdown, and that the check catches a
+translation that lost a role, an equation or a code span.
+"""
+
+import nbformat
+import pytest
+import translations
+
+from rnn_lib.grading import release
+from rnn_lib.grading.translation import (
+    message_id,
+    translate_markdown,
+    translate_notebook,
+)
+
+SOURCE = """\
+# Exercises for chapter 3
+
+A paragraph on two lines, with $h_t$
+and {glue:text}`answer:.2f`.
+
+1. first item,
+   continued
+2. second item
+
+| Symbol | Meaning |
+|---|---|
+| $h_t$ | hidden state |
+
+> a quoted line
+> and another
+
+```{admonition} A title
+:class: note
+
+Inside the directive
+on two lines.
+```
+
+$$
+h_t = \\tanh(a_t)
+$$"""
+
+CHINESE = {
+    "Exercises for chapter 3": "第 3 章练习",
+    "A paragraph on two lines, with $h_t$ and {glue:text}`answer:.2f`.": "一段话，含 $h_t$ 与 {glue:text}`answer:.2f`。",
+    "first item, continued": "第一项",
+    "second item": "第二项",
+    "Symbol": "符号",
+    "Meaning": "含义",
+    "hidden state": "隐状态",
+    "a quoted line and another": "引用的一行",
+    "Inside the directive on two lines.": "指令之内。",
+    "A title": "标题",
+}
+
+EXPECTED = """\
+# 第 3 章练习
+
+一段话，含 $h_t$ 与 {glue:text}`answer:.2f`。
+
+1. 第一项
+2. 第二项
+
+| 符号 | 含义 |
+|---|---|
+| $h_t$ | 隐状态 |
+
+> 引用的一行
+
+```{admonition} 标题
+:class: note
+
+指令之内。
+```
+
+$$
+h_t = \\tanh(a_t)
+$$"""
+
+
+def test_every_block_is_replaced_by_its_translation():
+    text, missing = translate_markdown(SOURCE, CHINESE)
+    assert text == EXPECTED
+    # $h_t$ alone has no prose but is still looked up: the catalogs hold it,
+    # filled with itself
+    assert missing == ["$h_t$"]
+
+
+def test_a_message_is_the_block_with_its_line_breaks_as_spaces():
+    # as Sphinx's gettext builder writes it: node.rawsource.replace("\n", " ").strip()
+    assert message_id("one\ntwo \n") == "one two"
+
+
+def test_untranslated_blocks_stay_english_and_are_reported():
+    text, missing = translate_markdown("Hello\nworld.\n\n## Title", {"Title": "标题"})
+    assert text == "Hello\nworld.\n\n## 标题"
+    assert missing == ["Hello world."]
+
+
+def test_a_translated_notebook_keeps_its_code_and_cells():
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("second item"),
+            nbformat.v4.new_code_cell("x = 1  # second item"),
+        ]
+    )
+    nb.cells[1].metadata["rnn_grading"] = {"exercise": "3.1"}
+    chinese, missing = translate_notebook(nb, CHINESE)
+    assert [c.source for c in chinese.cells] == ["第二项", "x = 1  # second item"]
+    assert [c.id for c in chinese.cells] == [c.id for c in nb.cells]
+    assert chinese.cells[1].metadata == nb.cells[1].metadata
+    assert nb.cells[0].source == "second item"  # the original is untouched
+    assert missing == []
+
+
+def test_release_writes_a_chinese_notebook_where_a_catalog_is(tmp_path):
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    solutions = release.PACKAGED
+    name = release.solution_paths(solutions)[0].stem
+    catalog = Catalog(locale="zh_CN")
+    title = next(
+        c.source.splitlines()[0].lstrip("# ")
+        for c in release.student_versions(solutions)[name].cells
+        if c.cell_type == "markdown"
+    )
+    catalog.add(title, "练习")
+    with (tmp_path / f"{name}.po").open("wb") as file:
+        write_po(file, catalog)
+    texts = release.released(solutions, tmp_path)
+    assert f"zh_CN/{name}.ipynb" in texts
+    assert sum(path.startswith("zh_CN/") for path in texts) == 1
+    chinese = nbformat.reads(texts[f"zh_CN/{name}.ipynb"], as_version=4)
+    english = nbformat.reads(texts[f"{name}.ipynb"], as_version=4)
+    assert any(c.source.startswith("# 练习") for c in chinese.cells)
+    assert [c.source for c in chinese.cells if c.cell_type == "code"] == [
+        c.source for c in english.cells if c.cell_type == "code"
+    ]
+
+
+@pytest.mark.parametrize(
+    "chinese, problem",
+    [
+        ("答案是 {glue:text}`answer:.3f`，$h_t$，`x`。", "roles missing"),
+        ("答案是 {glue:text}`answer:.2f`，$h_{t}$，`x`。", "math missing"),
+        ("答案是 {glue:text}`answer:.2f`，$h_t$，x。", "code missing"),
+        (
+            "答案是 {glue:text}`answer:.2f`，$h_t$，`x`，见{ref}`记号 <notation>`。",
+            "roles not in",
+        ),
+    ],
+    ids=["glue-format", "math", "code", "added-role"],
+)
+def test_the_check_catches_lost_markup(chinese, problem):
+    english = "The answer is {glue:text}`answer:.2f`, $h_t$ and `x`."
+    problems = translations.markup_problems(english, chinese)
+    assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_the_check_accepts_a_translated_link_title():
+    english = "See the {ref}`notation page <notation-page>` and {term}`hidden state`."
+    chinese = "见{ref}`记号页 <notation-page>`与{term}`隐状态 <hidden state>`。"
+    assert translations.markup_problems(english, chinese) == []
+    # but not a changed target
+    wrong = "见{ref}`记号页 <notation>`与{term}`隐状态`。"
+    assert len(translations.markup_problems(english, wrong)) == 2
+
+
+@pytest.mark.parametrize(
+    "message, prose",
+    [
+        ("\nh_t = \\tanh(a_t)\n", False),
+        ("`(N, H_out)`", False),
+        ("$W_{ih}$, $W_{hh}$", False),
+        ("{doc}`05_backpropagation_through_time`", False),
+        ("the hidden state $h_t$", True),
+        ("{ref}`notation page <notation-page>`", True),
+    ],
+)
+def test_messages_without_prose_are_recognised(message, prose):
+    assert translations.has_prose(message) is prose
