@@ -67,7 +67,7 @@ def test_jacobian_figures_say_what_the_bands_span():
     grid = plotting.plot_jacobian_norm_grid(radii=(0.5, 1.5), length=5)
     labels = [t.get_text() for t in grid.axes[0].get_legend().get_texts()]
     assert labels == ["median", "smallest to largest sequence", "bound"]
-    assert grid.axes[0].get_ylabel() == r"$\|\partial h_L / \partial h_t\|_2$"
+    assert grid.axes[0].get_ylabel() == r"$\|d h_L / d h_t\|_2$"  # total derivative
 
 
 def test_memory_results_with_seeds_draw_means_dots_and_bands():

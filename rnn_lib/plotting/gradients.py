@@ -28,7 +28,7 @@ from rnn_lib import clipping, diagnostics
 from rnn_lib.plotting.style import COLOURS, SURFACE_MAP, SWEEP, new_figure
 from rnn_lib.validation import check_int, check_nonempty, check_number, check_tensor
 
-JACOBIAN_LABEL = r"$\|\partial h_L / \partial h_t\|_2$"
+JACOBIAN_LABEL = r"$\|d h_L / d h_t\|_2$"  # a total derivative (notation page)
 
 # ---------------------------------------------------------------------------
 # The Jacobian's norm against its bound
