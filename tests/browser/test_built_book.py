@@ -13,12 +13,16 @@ one promise of the book to its readers:
 * every image loads; every internal link reaches a file, and its ``#anchor``
   an element of that page;
 * every notebook page has a Colab button that opens that notebook;
-* the search page finds "vanishing";
+* the search page finds "vanishing", and the Chinese edition's (under
+  ``zh_CN/``, when the book has one) finds "梯度" (gradient);
+* every page of the English edition has its Chinese page, and each links to
+  the other;
 * every ipywidgets output is rendered, and every explorer (a widget with a
   control to move) is followed by a static figure that loads: the HTML book
   has no kernel, so the figure carries the lesson.
 
-It saves screenshots of two pages under ``_build/screenshots/`` and the counts
+It saves screenshots of two pages (three with a Chinese edition: one of its
+chapters with math and a figure) under ``_build/screenshots/`` and the counts
 under ``_build/browser_report.json``; pytest prints the counts at the end.
 
 Run it after building the book::
@@ -63,6 +67,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 # Folders of the build that hold assets, not pages.
+CHINESE = "zh_CN"  # the Chinese edition's folder (_ext/chinese_edition.py)
+CHINESE_QUERY = "梯度"
 NOT_PAGES = {"_static", "_sources", "_images", "reports", "_downloads"}
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # What a reader can move in a rendered widget (ipywidgets 8 draws sliders
@@ -107,6 +113,7 @@ class Crawl:
     failed_requests: list[str] = field(default_factory=list)
     external_requests: list[str] = field(default_factory=list)
     search_results: list[str] = field(default_factory=list)
+    chinese_search_results: list[str] = field(default_factory=list)
     screenshots: list[str] = field(default_factory=list)
 
 
@@ -127,7 +134,7 @@ def _page_paths(html: Path) -> list[str]:
     pages = []
     for path in sorted(html.rglob("*.html")):
         relative = path.relative_to(html)
-        if relative.parts[0] in NOT_PAGES:
+        if NOT_PAGES.intersection(relative.parts):  # also the Chinese edition's
             continue
         if 'http-equiv="Refresh"' in path.read_text(encoding="utf-8")[:2000]:
             continue
@@ -224,7 +231,8 @@ WIDGETS_RENDERED_JS = """
 SEARCH_DONE_JS = """
 () => {
   const summary = document.querySelector("#search-results .search-summary");
-  return summary && /found|match/i.test(summary.textContent);
+  // English, or Sphinx's Chinese: "搜索完成，匹配到 N 页。"
+  return summary && /found|match|找到|匹配/i.test(summary.textContent);
 }
 """
 
@@ -349,15 +357,24 @@ def _crawl(html: Path) -> Crawl:
                 "#search-results ul.search li a", "links => links.map(a => a.href)"
             )
 
+            if (html / CHINESE / "search.html").is_file():
+                current["path"] = f"{CHINESE}/search.html?q={CHINESE_QUERY}"
+                page.goto(base + current["path"], wait_until="load")
+                page.wait_for_function(SEARCH_DONE_JS, timeout=TIMEOUT_MS)
+                crawl.chinese_search_results = page.eval_on_selector_all(
+                    "#search-results ul.search li a", "links => links.map(a => a.href)"
+                )
+
             # A chapter with rendered math, and a widget explorer with its
             # static figure (else the page with the most figures).
-            by_math = max(crawl.pages, key=lambda p: (p.is_notebook, p.equations))
-            if any(p.explorers for p in crawl.pages):
-                second = max(crawl.pages, key=lambda p: p.explorers)
+            english = [p for p in crawl.pages if not _is_chinese(p.path)]
+            by_math = max(english, key=lambda p: (p.is_notebook, p.equations))
+            if any(p.explorers for p in english):
+                second = max(english, key=lambda p: p.explorers)
                 selector = f".widget-subarea:has({WIDGET_CONTROLS})"
                 kind = "widget"
             else:
-                others = [p for p in crawl.pages if p is not by_math] or crawl.pages
+                others = [p for p in english if p is not by_math] or english
                 second = max(others, key=lambda p: p.images)
                 selector, kind = "img", "figure"
             current["path"] = "screenshots"
@@ -375,6 +392,17 @@ def _crawl(html: Path) -> Crawl:
                     f"{Path(second.path).stem}-{kind}.png",
                 ),
             ]
+            chinese = [p for p in crawl.pages if _is_chinese(p.path) and p.is_notebook]
+            if chinese:  # a chapter with math and a figure
+                shown = max(chinese, key=lambda p: (min(p.images, 1), p.equations))
+                crawl.screenshots.append(
+                    _screenshot(
+                        page,
+                        base + shown.path,
+                        "div.math",
+                        f"zh_CN-{Path(shown.path).stem}-math.png",
+                    )
+                )
             browser.close()
     finally:
         server.shutdown()
@@ -405,6 +433,10 @@ def crawl(browser_summary) -> Crawl:
             p.explorers for p in result.pages
         ),
         "search results for 'vanishing'": len(result.search_results),
+        "Chinese pages opened": sum(_is_chinese(p.path) for p in result.pages),
+        f"search results for '{CHINESE_QUERY}' in the Chinese edition": len(
+            result.chinese_search_results
+        ),
         "external requests attempted": len(result.external_requests),
         "console errors": len(result.console_errors),
         "failed requests": len(result.failed_requests),
@@ -415,6 +447,10 @@ def crawl(browser_summary) -> Crawl:
     )
     browser_summary.update(summary)
     return result
+
+
+def _is_chinese(path: str) -> bool:
+    return path.split("/", 1)[0] == CHINESE
 
 
 def _internal_targets(crawl: Crawl):
@@ -525,7 +561,38 @@ def test_widget_explorers_render_and_are_followed_by_a_static_figure(crawl):
         _unavailable("no page of the built book has an ipywidgets explorer")
 
 
-def test_two_screenshots_saved(crawl):
-    assert len(crawl.screenshots) == 2
+def _has_chinese_edition() -> bool:
+    return (HTML / CHINESE / "index.html").is_file()
+
+
+def test_the_chinese_search_finds_a_chinese_word(crawl):
+    if not _has_chinese_edition():
+        _unavailable("the built book has no Chinese edition (no catalogs yet)")
+    assert crawl.chinese_search_results, (
+        f"searching {CHINESE_QUERY!r} on {CHINESE}/search.html found no page "
+        "(is jieba installed? Sphinx indexes Chinese words with it)"
+    )
+    assert all(f"/{CHINESE}/" in link for link in crawl.chinese_search_results)
+
+
+def test_every_page_has_its_other_edition_and_links_to_it(crawl):
+    if not _has_chinese_edition():
+        _unavailable("the built book has no Chinese edition (no catalogs yet)")
+    pages = {p.path: p for p in crawl.pages}
+    problems = []
+    for path, report in pages.items():
+        other = path.split("/", 1)[1] if _is_chinese(path) else f"{CHINESE}/{path}"
+        if path in ("search.html", "genindex.html", f"{CHINESE}/search.html",
+                    f"{CHINESE}/genindex.html"):  # fmt: skip
+            continue
+        if other not in pages:
+            problems.append(f"{path}: no page {other}")
+        elif crawl.base + other not in report.links:
+            problems.append(f"{path}: no link to {other}")
+    assert problems == [], "\n".join(problems)
+
+
+def test_screenshots_saved(crawl):
+    assert len(crawl.screenshots) == (3 if _has_chinese_edition() else 2)
     for shot in crawl.screenshots:
         assert Path(shot).stat().st_size > 10_000, f"{shot} looks empty"
