@@ -1,6 +1,10 @@
 """Tests for the Chinese edition's machinery: _ext/chinese_edition.py,
 _ext/translated_glue.py and tools/translations.py.
 
+The committed catalogs must be complete (every message translated, none
+fuzzy) and keep their English's markup; after a build, every glued value of
+a page shows in both editions and every Chinese page is in Chinese.
+
 The slow tests build a small course with a notebook whose prose glues a
 number, translate it, and build it with jupyter-book as CI does: the Chinese
 pages exist beside the English ones and link to them, a glued number shows
@@ -8,9 +12,12 @@ in the translated sentence, and an untranslated or fuzzy message fails the
 build under -W.
 """
 
+import os
+import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import nbformat
@@ -145,3 +152,79 @@ def test_an_untranslated_message_fails_the_build(tmp_path, kind):
     result = build(course)
     assert result.returncode != 0
     assert "untranslated in the Chinese edition: 'two'" in result.stdout + result.stderr
+
+
+# The committed catalogs and the built book's two editions.
+CATALOGS = ROOT / "locales" / "zh_CN" / "LC_MESSAGES"
+HTML = ROOT / "_build" / "html"
+REQUIRED = os.environ.get("REQUIRE_BROWSER_TEST") == "1"  # .ci/run, after a build
+PASTED = re.compile(r'<span class="pasted-text">(.*?)</span>', re.DOTALL)
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _catalogs() -> list[Path]:
+    paths = sorted(CATALOGS.rglob("*.po"))
+    if not paths:
+        pytest.skip("no Chinese catalogs in locales/zh_CN/LC_MESSAGES")
+    return paths
+
+
+def test_every_message_is_translated_and_none_is_fuzzy():
+    _catalogs()
+    pages = translations.stats(CATALOGS)
+    left = {page: c for page, c in pages.items() if c.fuzzy or c.untranslated}
+    assert not left, "\n".join(
+        f"{page}: {c.untranslated} untranslated, {c.fuzzy} fuzzy"
+        for page, c in left.items()
+    )
+
+
+def test_every_translation_keeps_its_markup():
+    _catalogs()
+    problems = translations.check(CATALOGS)
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_catalogs_cover_every_page_of_the_book():
+    _catalogs()
+    pages = {p.relative_to(CATALOGS).with_suffix("").as_posix() for p in _catalogs()}
+    import notebook_rules
+
+    assert set(notebook_rules.toc_files(ROOT)) <= pages
+
+
+def _built_pairs():
+    if not (HTML / "zh_CN" / "search.html").is_file():
+        reason = f"no Chinese edition built at {HTML / 'zh_CN'}"
+        if REQUIRED and any(CATALOGS.rglob("*.po")):
+            pytest.fail(f"{reason} (REQUIRE_BROWSER_TEST=1)", pytrace=False)
+        pytest.skip(reason)
+    import notebook_rules
+
+    for entry in notebook_rules.toc_files(ROOT):
+        yield entry, HTML / f"{entry}.html", HTML / "zh_CN" / f"{entry}.html"
+
+
+def test_every_glued_value_appears_in_both_editions():
+    problems = []
+    for entry, english, chinese in _built_pairs():
+        ours = Counter(PASTED.findall(english.read_text(encoding="utf-8")))
+        theirs = Counter(PASTED.findall(chinese.read_text(encoding="utf-8")))
+        if ours != theirs:
+            problems.append(
+                f"{entry}: only in English {dict(ours - theirs)}, "
+                f"only in Chinese {dict(theirs - ours)}"
+            )
+    assert problems == [], "\n".join(problems)
+
+
+def test_every_chinese_page_is_in_chinese():
+    problems = []
+    for entry, _, chinese in _built_pairs():
+        text = chinese.read_text(encoding="utf-8")
+        article = text[text.find("<article") : text.find("</article>")]
+        if 'lang="zh-CN"' not in text or not CJK.search(article):
+            problems.append(entry)
+    assert problems == [], "pages of the Chinese edition not in Chinese: " + ", ".join(
+        problems
+    )
