@@ -498,7 +498,7 @@ def format_scan_table(results: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m rnn_lib.bench",
         description="Time rnn_lib's RNN, LSTM and GRU against torch.nn's (cuDNN on CUDA).",
@@ -555,40 +555,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="time rnn_lib.scan's loop against its parallel scan instead (chapter 10)",
     )
-    args = parser.parse_args(argv)
+    return parser
 
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+
+def _devices(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[str]:
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda, but torch sees no CUDA device")
     if args.device == "all":
-        devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    else:
-        devices = [args.device]
-    cases = _cases(args)
-    dtype = getattr(torch, args.dtype)
-    if args.scan:
-        timer = args.timer
-        report = {"torch": torch.__version__, "threads": torch.get_num_threads()}
-        for device in devices:
-            print(f"\n{device}: linear_recurrence, loop against scan, {args.dtype}")
-            rows = scan_timings(
-                (4, 16) if args.quick else SCAN_LENGTHS,
-                ((2, 4),) if args.quick else SCAN_SIZES,
-                device=device,
-                repeats=args.repeats,
-                warmup=args.warmup,
-                timer=timer if device == "cpu" else "wall",
-                dtype=dtype,
-            )
-            print(format_scan_table(rows))
-            report[device] = rows
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump(report, f, indent=2)
-            print(f"\nwrote {args.json}")
-        return 0
+        return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    return [args.device]
 
+
+def _scan_report(args: argparse.Namespace, devices: list[str]) -> dict:
+    """Chapter 10's loop against scan on each device, printed as it goes."""
+    report = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+    for device in devices:
+        print(f"\n{device}: linear_recurrence, loop against scan, {args.dtype}")
+        rows = scan_timings(
+            (4, 16) if args.quick else SCAN_LENGTHS,
+            ((2, 4),) if args.quick else SCAN_SIZES,
+            device=device,
+            repeats=args.repeats,
+            warmup=args.warmup,
+            timer=args.timer if device == "cpu" else "wall",
+            dtype=getattr(torch, args.dtype),
+        )
+        print(format_scan_table(rows))
+        report[device] = rows
+    return report
+
+
+def _module_report(args: argparse.Namespace, devices: list[str]) -> dict:
+    """rnn_lib's modules against torch.nn's on each device, printed as it goes."""
+    cases = _cases(args)
     report = {
         "torch": torch.__version__,
         "python": platform.python_version(),
@@ -607,35 +606,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         "runs": [],
     }
     for device in devices:
-        name = (
-            torch.cuda.get_device_name() if device == "cuda" else platform.processor()
-        )
-        print(
-            f"\n{device} ({name or 'unknown'}), torch {torch.__version__}, "
-            f"{torch.get_num_threads()} threads, {args.dtype}, median of {args.repeats}"
-        )
-        graph = args.cuda_graph and device == "cuda"
-        results = run_benchmark(
-            cases, device, MODES, args.repeats, args.warmup, args.timer, dtype, graph
-        )
-        print(format_table(results, device))
-        run = {
-            "device": device,
-            "device_name": name,
-            "reference": "cuDNN" if device == "cuda" else "torch.nn (CPU)",
-            "results": results,
-            "geomean": {
-                kind: geometric_means(results, kind=kind)
-                for kind in KINDS
-                if any(row["kind"] == kind for row in results)
-            },
+        report["runs"].append(_device_run(args, device, cases))
+    return report
+
+
+def _device_run(args: argparse.Namespace, device: str, cases: list[Case]) -> dict:
+    name = torch.cuda.get_device_name() if device == "cuda" else platform.processor()
+    print(
+        f"\n{device} ({name or 'unknown'}), torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads, {args.dtype}, median of {args.repeats}"
+    )
+    graph = args.cuda_graph and device == "cuda"
+    dtype = getattr(torch, args.dtype)
+    results = run_benchmark(
+        cases, device, MODES, args.repeats, args.warmup, args.timer, dtype, graph
+    )
+    print(format_table(results, device))
+    run = {
+        "device": device,
+        "device_name": name,
+        "reference": "cuDNN" if device == "cuda" else "torch.nn (CPU)",
+        "results": results,
+        "geomean": {
+            kind: geometric_means(results, kind=kind)
+            for kind in KINDS
+            if any(row["kind"] == kind for row in results)
+        },
+    }
+    if graph:
+        run["geomean_graph"] = {
+            kind: geometric_means(results, "graph_ratio", kind=kind)
+            for kind in run["geomean"]
         }
-        if graph:
-            run["geomean_graph"] = {
-                kind: geometric_means(results, "graph_ratio", kind=kind)
-                for kind in run["geomean"]
-            }
-        report["runs"].append(run)
+    return run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    devices = _devices(args, parser)
+    report = _scan_report(args, devices) if args.scan else _module_report(args, devices)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)
