@@ -167,12 +167,12 @@ def unroll(
 
     Inputs:
         inputs: (L, N, *)
-        state: each (N, S)
+        state: each (N, *), a state of its own width
 
     Outputs:
-        output: (L, N, S_0), the first state at every step (zero where a row
+        output: (L, N, *), the first state at every step (zero where a row
             has ended).
-        state_n: each (N, S), each row's state after its own last step: index
+        state_n: each shaped as its initial state, each row's state after its own last step: index
             ``length - 1`` going forward, 0 going backward. (A row that runs
             backward starts from the initial state at its own last index.)
     """
@@ -181,14 +181,14 @@ def unroll(
     outputs = [None] * L
     for i in time_steps(L, reverse):
         n = batch_sizes[i]  # rows [:n] take a step, rows [n:] wait
-        new = step(inputs[i, :n], *(s[:n] for s in state))  # each (n, S)
+        new = step(inputs[i, :n], *(s[:n] for s in state))  # each (n, *)
         if n == N:
             state = tuple(new)
-            outputs[i] = new[0]  # (N, S_0)
+            outputs[i] = new[0]  # (N, *)
         else:
             state = tuple(torch.cat([s_new, s[n:]]) for s_new, s in zip(new, state))
-            outputs[i] = F.pad(new[0], (0, 0, 0, N - n))  # (N, S_0), zero rows [n:]
-    return torch.stack(outputs), state  # (L, N, S_0), each (N, S)
+            outputs[i] = F.pad(new[0], (0, 0, 0, N - n))  # (N, *), zero rows [n:]
+    return torch.stack(outputs), state  # (L, N, *), each as its initial state
 
 
 def rnn_layer(

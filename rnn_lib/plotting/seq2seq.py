@@ -25,14 +25,11 @@ import math
 
 import numpy as np
 
-from rnn_lib.plotting.style import COLOURS, PURPLE, SKY_BLUE, new_figure
+from rnn_lib.plotting.style import COLOURS, PURPLE, SKY_BLUE, WEIGHTS_MAP, new_figure
 from rnn_lib.validation import check_int, check_nonempty, check_tensor
 
 #: The colours of the models compared, in order: without attention, with it.
 MODEL_COLOURS = (SKY_BLUE, PURPLE)
-
-#: The colour map of attention weights: white for 0, dark for 1.
-WEIGHTS_MAP = "Greys"
 
 
 def _curves(name: str, curves: dict, points: int) -> dict[str, np.ndarray]:

@@ -89,6 +89,9 @@ CJK_FAMILY = use_cjk_font()
 #: The colour map for a surface, such as a loss over two weights.
 SURFACE_MAP = "viridis"
 
+#: The colour map of attention weights: white for 0, dark for 1.
+WEIGHTS_MAP = "Greys"
+
 #: The order in which curves take colours when a swept value (a spectral
 #: radius, an initialisation) tells them apart: dark to light.
 SWEEP = (BLUE, SKY_BLUE, GREEN, ORANGE, VERMILLION, PURPLE)
