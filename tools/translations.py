@@ -88,7 +88,7 @@ def extract() -> None:
     subprocess.run(command, cwd=ROOT, check=True, env=env)
 
 
-ROLE = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
+ROLE = re.compile(r"\{([A-Za-z][A-Za-z0-9_:-]*)\}`([^`]*)`")  # not `l{ℓ}`
 TITLED = re.compile(r"^(.*?)\s*<([^<>]+)>$", re.DOTALL)  # {ref}`title <target>`
 # Roles whose text is a link's title, to be translated; the target stays.
 TITLED_ROLES = {"ref", "doc", "numref", "term", "prf:ref"}
@@ -101,7 +101,7 @@ LINK = re.compile(r"\]\(([^)\s]+)\)")
 # a message with no letters left (a display equation, a file name, a citation)
 # reads the same in Chinese and is filled in by ``update``.
 UNTRANSLATABLE = re.compile(
-    r"\$\$.*?\$\$|\$.*?\$|\{[\w:-]+\}`[^`]*`|`[^`]*`|\\[a-zA-Z]+|<[^>]*>|https?://\S+",
+    r"\$\$.*?\$\$|\$.*?\$|\{[A-Za-z][A-Za-z0-9_:-]*\}`[^`]*`|`[^`]*`|\\[a-zA-Z]+|<[^>]*>|https?://\S+",
     re.DOTALL,
 )
 

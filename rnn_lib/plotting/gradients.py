@@ -440,7 +440,7 @@ def plot_cliff(w_grid, b_grid, loss_grid, runs: dict, *, edge=None):
         ax.set_yscale("log")
         ax.set_xlabel("training step")
         ax.set_ylabel(name)
-    ax_loss.legend(fontsize=8)
+    ax_loss.legend(fontsize=8, loc="upper right")
     return fig
 
 
