@@ -22,6 +22,7 @@ builds the Chinese edition alone.
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,7 @@ from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 
 LOGGER = logging.getLogger(__name__)
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGS = ROOT / "locales" / "zh_CN" / "LC_MESSAGES"
@@ -62,6 +64,49 @@ def _add_switch(app, pagename: str, templatename: str, context: dict, doctree) -
     context["body"] = f'<p class="edition-switch">{link}</p>\n' + context["body"]
 
 
+class TranslatableExerciseTitles(SphinxTransform):
+    """Give an exercise's title (``{exercise} Title``) what a message needs.
+
+    sphinx-exercise builds the title's node without a source, so Sphinx takes
+    it for a built-in string and neither extracts nor translates it. With a
+    source, the Chinese edition's Locale transform (priority 20) translates it
+    before sphinx-exercise folds it into the exercise's heading.
+    """
+
+    default_priority = 10  # before sphinx.transforms.i18n.Locale (20)
+
+    def apply(self, **kwargs) -> None:
+        for node in self.document.findall(_exercise_subtitle()):
+            if not node.source:
+                node.source = self.document["source"]
+                node.line = node.parent.line or 1
+                node.rawsource = node.astext()
+
+
+def _exercise_subtitle():
+    from sphinx_exercise.nodes import exercise_subtitle
+
+    return exercise_subtitle
+
+
+def _extract_exercise_titles(app, doctree) -> None:
+    """Add each exercise's title to the page's catalog (gettext builder only).
+
+    The gettext builder collects messages from the resolved page, where
+    sphinx-exercise has already replaced the title's node by a heading of its
+    own; so the titles are collected here, when the page has been read.
+    """
+    if app.builder.name != "gettext":
+        return
+    from sphinx.util.i18n import docname_to_domain
+
+    domain = docname_to_domain(app.env.docname, app.config.gettext_compact)
+    for node in doctree.findall(_exercise_subtitle()):
+        if node.source and node.rawsource:
+            node.uid = ""  # the catalog skips a node without one
+            app.builder.catalogs[domain].add(node.rawsource, node)
+
+
 class ReportUntranslated(SphinxTransform):
     """In the Chinese edition, warn about every paragraph left in English."""
 
@@ -76,10 +121,27 @@ class ReportUntranslated(SphinxTransform):
                            location=self.env.docname)  # fmt: skip
             return
         for node in self.document.findall(nodes.Element):
-            if node.get("translated") is False:  # Locale found no translation
+            if node.get("translated") is False and not _translated_anyway(node):
                 text = " ".join(node.astext().split())
                 LOGGER.warning(f"untranslated in the Chinese edition: {text[:70]!r}",
                                location=node)  # fmt: skip
+
+
+def _translated_anyway(node) -> bool:
+    """Whether a node Locale leaves marked untranslated was translated after all.
+
+    Locale translates an image's alt text without marking the image, and marks
+    an exercise's heading, whose title (the subtitle) is a message of its own.
+    """
+    if isinstance(node, nodes.image):
+        return bool(CJK.search(node.get("alt", "")))
+    return isinstance(node, _exercise_title())
+
+
+def _exercise_title():
+    from sphinx_exercise.nodes import exercise_title
+
+    return exercise_title
 
 
 def _build_chinese(app, exception) -> None:
@@ -121,6 +183,8 @@ def build(warningiserror: bool, nitpicky: bool, keep_going: bool) -> int:
 
 
 def setup(app) -> dict:
+    app.add_transform(TranslatableExerciseTitles)
+    app.connect("doctree-read", _extract_exercise_titles)
     app.add_transform(ReportUntranslated)
     app.connect("html-page-context", _add_switch)
     app.connect("build-finished", _build_chinese)

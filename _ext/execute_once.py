@@ -25,14 +25,7 @@ LOGGER = logging.getLogger(__name__)
 BUILD_STARTED = time.time()
 
 
-# tools/translations.py sets it: the catalogs hold the prose, which needs no outputs.
-EXTRACT_ONLY = "RNN_LIB_EXTRACT_ONLY"
-
-
 def _point_cache(app: Sphinx, config) -> None:
-    if os.environ.get(EXTRACT_ONLY) == "1":
-        config.nb_execution_mode = "off"
-        return
     path = execution_cache.cache_path(Path(app.srcdir))
     execution_cache.remove_stale(path)
     config.nb_execution_mode = "cache"

@@ -70,9 +70,12 @@ def setup_notebook(seed: int = 0, cpu_threads: int | None = 1) -> torch.device:
 
 
 BOOK_BUILD = "RNN_LIB_BOOK_BUILD"  # set by the book build (_ext/execute_once.py)
+# A glued phrase's Chinese form is glued under its name plus this suffix; the
+# Chinese edition's {glue:text} roles read it there (_ext/translated_glue.py).
+CHINESE_SUFFIX = "__zh_CN"
 
 
-def glue(name: str, value, display: bool = True) -> None:
+def glue(name: str, value, display: bool = True, chinese: str | None = None) -> None:
     """Record ``value`` under ``name`` for the book's prose (myst-nb's glue).
 
     In the book build, myst-nb's ``{glue:text}`name``` roles put the value into
@@ -81,9 +84,20 @@ def glue(name: str, value, display: bool = True) -> None:
     ``display`` is true, and a matplotlib figure always: the chapters glue
     their figures hidden and close them, and outside the book nothing else
     would show them.
+
+    ``chinese`` is the same phrase in Chinese, for a value that is words and
+    not only a number ("between 0.93 and 1.00"): the Chinese edition pastes it
+    where the English one pastes ``value``.
     """
     from matplotlib.figure import Figure
 
+    if chinese is not None:
+        if not isinstance(value, str) or not isinstance(chinese, str):
+            raise TypeError(
+                "chinese: expected a str beside a str value, got "
+                f"{type(chinese).__name__} beside {type(value).__name__}"
+            )
+        glue(name + CHINESE_SUFFIX, chinese, display=False)
     if os.environ.get(BOOK_BUILD) != "1" and isinstance(value, Figure):
         display = True
     try:

@@ -47,10 +47,12 @@ sphinx:
     nb_execution_raise_on_error: true
 """
 SENTENCE = "The answer is {glue:text}`answer:.2f` today."
+PHRASE = "It runs {glue:text}`verdict`."  # a glued phrase with its Chinese
 TRANSLATIONS = {
     "Intro": "简介",
     "A chapter": "一章",
     SENTENCE: "今天的答案是 {glue:text}`answer:.2f`。",
+    PHRASE: "它运行得{glue:text}`verdict`。",
     "It has two items:": "它有两项：",
     "one": "一",
     "two": "二",
@@ -69,9 +71,10 @@ def make_course(tmp_path: Path, skip: str | None = None, fuzzy: str | None = Non
     (course / "book" / "intro.md").write_text("# Intro\n")
     nb = nbformat.v4.new_notebook(
         cells=[
-            nbformat.v4.new_markdown_cell(f"# A chapter\n\n{SENTENCE}"),
+            nbformat.v4.new_markdown_cell(f"# A chapter\n\n{SENTENCE}\n\n{PHRASE}"),
             nbformat.v4.new_code_cell(
-                "from myst_nb import glue\nglue('answer', 3.14159, display=False)"
+                "from rnn_lib import glue\nglue('answer', 3.14159, display=False)\n"
+                "glue('verdict', 'fast', display=False, chinese='很快')"
             ),
             nbformat.v4.new_markdown_cell("It has two items:\n\n- one\n- two"),
         ],
@@ -140,6 +143,9 @@ def test_the_chinese_edition_is_built_beside_the_english_one(tmp_path):
     assert '<span class="pasted-text">3.14</span>' in english
     # the glued number inside the translated sentence
     assert '今天的答案是 <span class="pasted-text">3.14</span>' in chinese
+    # a glued phrase: its English in the English edition, its Chinese here
+    assert 'It runs <span class="pasted-text">fast</span>' in english
+    assert '它运行得<span class="pasted-text">很快</span>' in chinese
     assert 'href="../zh_CN/book/chapter.html"' in english
     assert 'href="../../book/chapter.html"' in chinese
     assert 'lang="zh-CN"' in chinese
@@ -160,6 +166,7 @@ HTML = ROOT / "_build" / "html"
 REQUIRED = os.environ.get("REQUIRE_BROWSER_TEST") == "1"  # .ci/run, after a build
 PASTED = re.compile(r'<span class="pasted-text">(.*?)</span>', re.DOTALL)
 CJK = re.compile(r"[\u4e00-\u9fff]")
+WORDS = re.compile(r"[A-Za-z]{2,}|[\u4e00-\u9fff]")  # a phrase, not a number
 
 
 def _catalogs() -> list[Path]:
@@ -206,14 +213,26 @@ def _built_pairs():
 
 
 def test_every_glued_value_appears_in_both_editions():
+    """The same glued numbers on both pages, and as many glued values.
+
+    A glued phrase (words with its numbers) is pasted in each edition's
+    language (``rnn_lib.glue(..., chinese=...)``), so only the count of those
+    is compared.
+    """
     problems = []
     for entry, english, chinese in _built_pairs():
-        ours = Counter(PASTED.findall(english.read_text(encoding="utf-8")))
-        theirs = Counter(PASTED.findall(chinese.read_text(encoding="utf-8")))
-        if ours != theirs:
+        pasted = [
+            PASTED.findall(page.read_text(encoding="utf-8"))
+            for page in (english, chinese)
+        ]
+        ours, theirs = (
+            Counter(v for v in values if not WORDS.search(v)) for values in pasted
+        )
+        if ours != theirs or len(pasted[0]) != len(pasted[1]):
             problems.append(
-                f"{entry}: only in English {dict(ours - theirs)}, "
-                f"only in Chinese {dict(theirs - ours)}"
+                f"{entry}: {len(pasted[0])} values glued in English, "
+                f"{len(pasted[1])} in Chinese; numbers only in English "
+                f"{dict(ours - theirs)}, only in Chinese {dict(theirs - ours)}"
             )
     assert problems == [], "\n".join(problems)
 

@@ -15,9 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from rnn_lib import environment
-
 import notebook_rules
+from rnn_lib import environment
 
 ROOT = notebook_rules.ROOT
 CHAPTER = "book/01_chapter"

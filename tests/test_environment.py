@@ -76,6 +76,27 @@ def test_glue_records_for_the_book_when_myst_nb_is_there(monkeypatch):
     assert recorded == [("loss", 1.5, False)]
 
 
+def test_glue_records_a_phrase_in_chinese_beside_it(monkeypatch):
+    recorded = []
+    import myst_nb
+
+    monkeypatch.setattr(
+        myst_nb,
+        "glue",
+        lambda name, value, display=True: recorded.append((name, value, display)),
+    )
+    rnn_lib.glue("speed", "twice as fast", display=False, chinese="快一倍")
+    suffix = rnn_lib.environment.CHINESE_SUFFIX
+    assert sorted(recorded) == [
+        ("speed", "twice as fast", False),
+        ("speed" + suffix, "快一倍", False),
+    ]
+    with pytest.raises(
+        TypeError, match="chinese: expected a str beside a str value, got float"
+    ):
+        rnn_lib.glue("speed", "fast", chinese=2.0)
+
+
 def test_glue_only_displays_without_myst_nb(monkeypatch):
     import IPython.display
 

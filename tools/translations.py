@@ -21,7 +21,6 @@ The terms are translated one way throughout: ``locales/zh_CN/terminology.md``.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import subprocess
 import sys
@@ -79,13 +78,27 @@ def counts(catalog: Catalog) -> Counts:
 def extract() -> None:
     """Run the gettext builder over the book into ``_build/gettext``.
 
-    Without executing a notebook (``_ext/execute_once.py``): the messages are
-    the prose's MyST source, the same with outputs or without.
+    The notebooks' outputs come from the execution cache, as in the HTML build
+    (a figure's caption and alt text are messages only where the figure is
+    there). The gettext builder keeps its own doctrees: Sphinx refuses to build
+    HTML over another builder's, and they would force a full rereading.
     """
+    build = ROOT / "_build"
+    html_doctrees, own = build / ".doctrees", build / ".doctrees-gettext"
+    parked = build / ".doctrees-html"
+    if html_doctrees.exists():
+        html_doctrees.rename(parked)
+    if own.exists():
+        own.rename(html_doctrees)
     command = ["jupyter-book", "build", str(ROOT), "--builder", "custom",
                "--custom-builder", "gettext"]  # fmt: skip
-    env = {**os.environ, "RNN_LIB_EXTRACT_ONLY": "1"}
-    subprocess.run(command, cwd=ROOT, check=True, env=env)
+    try:
+        subprocess.run(command, cwd=ROOT, check=True)
+    finally:
+        if html_doctrees.exists():
+            html_doctrees.rename(own)
+        if parked.exists():
+            parked.rename(html_doctrees)
 
 
 ROLE = re.compile(r"\{([A-Za-z][A-Za-z0-9_:-]*)\}`([^`]*)`")  # not `l{ℓ}`
