@@ -31,7 +31,7 @@ from rnn_lib.grading.checking import Check, Mistake, Output
 
 def _counts(ids: torch.Tensor, order: int, V: int, drop_last: bool) -> torch.Tensor:
     """How often each n-gram occurs: (V,) * order, indexed oldest character first."""
-    grams = len(ids) - order + 1 - drop_last  # n-grams end at positions n-1 .. T-1
+    grams = len(ids) - order + 1 - drop_last  # n-grams end at indices n-1 .. L-1
     codes = torch.zeros(grams, dtype=torch.long)
     for j in range(order):
         codes = codes * V + ids[j : j + grams]
@@ -55,11 +55,11 @@ def _cross_entropy(log_probs, ids, reduce="mean", wrap=False, last=True, exp=Fal
                    sign=-1.0):  # fmt: skip
     """The mean of -log p over the predicted characters, and switches for the mistakes."""
     order = log_probs.dim()
-    T = len(ids)
+    L = len(ids)
     if wrap:  # every position scored, its context taken from the end of the text
         index = tuple(torch.roll(ids, order - 1 - j) for j in range(order))
     else:
-        stop = T if last else T - 1
+        stop = L if last else L - 1
         index = tuple(ids[j : stop - order + 1 + j] for j in range(order))
     picked = sign * log_probs[index]
     loss = picked.sum() if reduce == "sum" else picked.mean()
@@ -84,11 +84,11 @@ def _choose_alpha(train_ids, held_out_ids, order, vocab_size, alphas, on="held o
 
 
 def _text(sizes: dict, g: torch.Generator) -> torch.Tensor:
-    """A text of T ids in [0, V), from a Markov chain so that contexts matter."""
-    V, T = sizes["V"], sizes["T"]
+    """A text of L ids in [0, V), from a Markov chain so that contexts matter."""
+    V, L = sizes["V"], sizes["L"]
     table = torch.rand(V, V, generator=g, dtype=torch.float64) ** 3  # peaked rows
     ids = [int(torch.randint(V, (1,), generator=g))]
-    for _ in range(T - 1):
+    for _ in range(L - 1):
         ids.append(int(torch.multinomial(table[ids[-1]], 1, generator=g)))
     return torch.tensor(ids)
 
@@ -102,8 +102,8 @@ LOG_PROBS_CASES = Cases(
     },
     # order 1 first; then texts too short to see every context.
     tuple(
-        {"T": T, "V": V, "order": order, "alpha": alpha}
-        for T, V, order, alpha in [
+        {"L": L, "V": V, "order": order, "alpha": alpha}
+        for L, V, order, alpha in [
             (10, 3, 1, 1.0),
             (12, 3, 2, 0.5),
             (30, 4, 2, 0.1),
@@ -114,7 +114,7 @@ LOG_PROBS_CASES = Cases(
     seed=75,
     dims={
         "order": Dim((1, 2), "look at how the context is counted and normalised"),
-        "T": Dim((4, 6), "look at the first and last n-grams of the text"),
+        "L": Dim((4, 6), "look at the first and last n-grams of the text"),
         "alpha": Dim((1.0, 0.5), "look at where alpha enters", parameter=True),
     },
     base={"V": 3},
@@ -141,7 +141,7 @@ LOG_PROBS_MISTAKES = (
     ),
     Mistake(
         "last n-gram not counted",
-        "a text of T characters holds T - n + 1 n-grams, the last one ending at "
+        "a text of L characters holds L - n + 1 n-grams, the last one ending at "
         "its last character.",
         partial(_log_probs, drop_last=True),
     ),
@@ -182,20 +182,20 @@ def _cross_entropy_args(sizes: dict, g: torch.Generator) -> dict:
     scores = torch.randn((V,) * order, generator=g, dtype=torch.float64)
     return {
         "log_probs": scores.log_softmax(-1),
-        "ids": torch.randint(V, (sizes["T"],), generator=g),
+        "ids": torch.randint(V, (sizes["L"],), generator=g),
     }
 
 
 CROSS_ENTROPY_CASES = Cases(
     _cross_entropy_args,
     tuple(
-        {"T": T, "V": V, "order": order}
-        for T, V, order in [(5, 3, 1), (8, 4, 2), (12, 3, 3), (20, 5, 2)]
+        {"L": L, "V": V, "order": order}
+        for L, V, order in [(5, 3, 1), (8, 4, 2), (12, 3, 3), (20, 5, 2)]
     ),
     seed=76,
     dims={
         "order": Dim((1, 2), "look at which positions have a whole context"),
-        "T": Dim((3, 5), "look at the first and last characters scored"),
+        "L": Dim((3, 5), "look at the first and last characters scored"),
     },
     base={"V": 3},
 )
@@ -220,12 +220,12 @@ CROSS_ENTROPY_MISTAKES = (
     Mistake(
         "first characters scored with the end of the text as context",
         "the first n - 1 characters have no whole context: score positions "
-        "t = n - 1 .. T - 1 only (negative indices wrap around to the end).",
+        "indices n - 1 .. L - 1 only (negative indices wrap around to the end).",
         partial(_cross_entropy, wrap=True),
     ),
     Mistake(
         "last character not scored",
-        "the last n-gram ends at the text's last character, ids[T - 1]: score it too.",
+        "the last n-gram ends at the text's last character, ids[L - 1]: score it too.",
         partial(_cross_entropy, last=False),
     ),
 )
@@ -247,10 +247,10 @@ ALPHAS = [0.01, 0.05, 0.2, 0.5, 1.0, 3.0]
 
 
 def _choose_alpha_args(sizes: dict, g: torch.Generator) -> dict:
-    text = _text({"V": sizes["V"], "T": sizes["T"] + sizes["held out"]}, g)
+    text = _text({"V": sizes["V"], "L": sizes["L"] + sizes["held out"]}, g)
     return {
-        "train_ids": text[: sizes["T"]],
-        "held_out_ids": text[sizes["T"] :],
+        "train_ids": text[: sizes["L"]],
+        "held_out_ids": text[sizes["L"] :],
         "order": sizes["order"],
         "vocab_size": sizes["V"],
         "alphas": list(ALPHAS),
@@ -260,8 +260,8 @@ def _choose_alpha_args(sizes: dict, g: torch.Generator) -> dict:
 CHOOSE_CASES = Cases(
     _choose_alpha_args,
     tuple(
-        {"T": T, "held out": held_out, "V": V, "order": order}
-        for T, held_out, V, order in [
+        {"L": L, "held out": held_out, "V": V, "order": order}
+        for L, held_out, V, order in [
             (40, 30, 3, 1),
             (30, 40, 4, 2),
             (60, 40, 3, 2),
