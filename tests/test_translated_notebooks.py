@@ -119,22 +119,26 @@ def test_a_translated_notebook_keeps_its_code_and_cells():
     assert missing == []
 
 
-def test_release_writes_a_chinese_notebook_where_a_catalog_is(tmp_path):
+def _complete_catalog(tmp_path, name, skip: int | None = None):
+    """A catalog translating every message of exercise ``name`` (but number ``skip``)."""
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import write_po
 
-    solutions = release.PACKAGED
-    name = release.solution_paths(solutions)[0].stem
+    student = release.student_versions(release.PACKAGED)[name]
+    _, messages = translate_notebook(student, {})
     catalog = Catalog(locale="zh_CN")
-    title = next(
-        c.source.splitlines()[0].lstrip("# ")
-        for c in release.student_versions(solutions)[name].cells
-        if c.cell_type == "markdown"
-    )
-    catalog.add(title, "练习")
+    for i, message in enumerate(messages):
+        if i != skip:
+            catalog.add(message, "练习" if i == 0 else f"译文 {i}")
     with (tmp_path / f"{name}.po").open("wb") as file:
         write_po(file, catalog)
-    texts = release.released(solutions, tmp_path)
+    return messages
+
+
+def test_release_writes_a_chinese_notebook_where_a_catalog_is(tmp_path):
+    name = release.solution_paths(release.PACKAGED)[0].stem
+    _complete_catalog(tmp_path, name)
+    texts = release.released(release.PACKAGED, tmp_path)
     assert f"zh_CN/{name}.ipynb" in texts
     assert sum(path.startswith("zh_CN/") for path in texts) == 1
     chinese = nbformat.reads(texts[f"zh_CN/{name}.ipynb"], as_version=4)
@@ -143,6 +147,14 @@ def test_release_writes_a_chinese_notebook_where_a_catalog_is(tmp_path):
     assert [c.source for c in chinese.cells if c.cell_type == "code"] == [
         c.source for c in english.cells if c.cell_type == "code"
     ]
+
+
+def test_release_refuses_a_chinese_notebook_with_an_untranslated_message(tmp_path):
+    name = release.solution_paths(release.PACKAGED)[0].stem
+    messages = _complete_catalog(tmp_path, name, skip=1)
+    with pytest.raises(ValueError, match="1 message\\(s\\) of .* not translated"):
+        release.released(release.PACKAGED, tmp_path)
+    assert len(messages) > 2
 
 
 @pytest.mark.parametrize(

@@ -149,7 +149,13 @@ def released(
                 translate_notebook,
             )
 
-            chinese, _ = translate_notebook(nb, read_translations(catalog))
+            chinese, missing = translate_notebook(nb, read_translations(catalog))
+            if missing:  # a half-English notebook is not the Chinese edition
+                raise ValueError(
+                    f"{catalog}: {len(missing)} message(s) of {name} not translated "
+                    f"(or fuzzy), the first: {missing[0][:80]!r}; translate them "
+                    "(python tools/translations.py update, then fill in the catalog)"
+                )
             texts[f"zh_CN/{name}.ipynb"] = nbformat.writes(chinese) + "\n"
     return texts
 
