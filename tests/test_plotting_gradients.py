@@ -116,6 +116,11 @@ def test_cliff_note_stays_clear_of_the_legend_and_the_edge_is_drawn():
     ]
     assert ax.get_position().width > 1.5 * loss_ax.get_position().width  # map on top
     assert ax.get_xlim() == pytest.approx((0.8, 2.4))  # the map's, not the edge's
+    # training steps are counted from 1, as rnn_lib.train and the book count them
+    (norm_ax,) = [a for a in fig.axes if a.get_ylabel().startswith("gradient norm")]
+    for panel in (loss_ax, norm_ax):
+        for line in panel.get_lines():
+            assert list(line.get_xdata()) == [1, 2, 3]
 
 
 def test_clipping_directions_uses_both_clippers():

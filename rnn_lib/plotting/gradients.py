@@ -401,6 +401,10 @@ def plot_cliff(w_grid, b_grid, loss_grid, runs: dict, *, edge=None):
             be, drawn dashed on the map. The surface panel's legend sits top
             right, the note on a run thrown off the map bottom left.
 
+    The two lower panels count training steps from 1, as the book does
+    (:func:`rnn_lib.train.train` and chapter 1's figures): entry ``i`` of a run's
+    ``"loss"`` and ``"grad_norm"`` is drawn at training step ``i + 1``.
+
     Returns:
         the matplotlib ``Figure``.
     """
@@ -430,7 +434,7 @@ def plot_cliff(w_grid, b_grid, loss_grid, runs: dict, *, edge=None):
     styles = [(COLOURS["lstm"], 2.4), (COLOURS["rnn"], 1.2)]  # (colour, line width)
     for (colour, width), (label, run) in zip(styles, runs.items()):
         _path_on_map(ax_surface, limits, run, label, colour, width)
-        steps = range(len(run["loss"]))
+        steps = range(1, len(run["loss"]) + 1)  # training steps, from 1
         ax_loss.plot(steps, run["loss"], color=colour, linewidth=width, label=label)
         ax_norm.plot(
             steps, run["grad_norm"], color=colour, linewidth=width, label=label
