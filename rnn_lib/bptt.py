@@ -82,10 +82,13 @@ def _recurrence_terms(x, h_0, w_hh, b_ih, b_hh, nonlinearity):
 
     A step computes ``act(scale * (x_t W_ih^T) + shift + alpha * s_{t-1} W_hh^T)``
     on a running state s. Normally s = h, ``shift`` is the bias, scale = alpha
-    = 1 and ``act`` is f. The tanh-through-sigmoid trick: on the CPU torch's
-    tanh kernel can be several times slower than its sigmoid (chapter 5
-    measures both), and tanh(a) = 2 sigmoid(2a) - 1. So there the tanh loop
-    runs on s_t = sigmoid(2 a_t) = (h_t + 1) / 2, where
+    = 1 and ``act`` is f. The tanh-through-sigmoid trick: tanh(a) =
+    2 sigmoid(2a) - 1, and on every CPU, in float32 and float64, the tanh loop
+    runs on s_t = sigmoid(2 a_t) = (h_t + 1) / 2, without testing which kernel
+    is faster there. The choice was made on a CPU where torch's tanh kernel
+    was several times slower than its sigmoid; on other CPUs and torch
+    versions sigmoid can be the slower one (chapter 5 times both, on the
+    machine that builds it). The loop computes
 
         2 a_t = 2 (x_t W_ih^T + b) - 2 rowsum(W_hh) + 4 s_{t-1} W_hh^T,
 

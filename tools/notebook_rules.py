@@ -455,6 +455,26 @@ def _glues_a_figure(source: str) -> bool:
     return False
 
 
+def _glue_and_close_helpers(nb) -> set[str]:
+    """Functions a notebook defines that glue their figure and close it.
+
+    A chapter may write ``glue(name, fig, display=False); plt.close(fig)`` once,
+    as a function (chapter 6's ``glue_figure``): a cell that calls it glues
+    and closes.
+    """
+    helpers = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for match in re.finditer(
+            r"^def (\w+)\(.*?\):\n((?:[ \t]+.*\n?|\n)+)", cell.source, re.M
+        ):
+            body = match.group(2)
+            if re.search(r"\bglue\(", body) and CLOSES.search(body):
+                helpers.add(match.group(1))
+    return helpers
+
+
 def _drawing_cell_problems(path: Path, name: str) -> list[str]:
     """Code cells that show a figure the book cannot caption, or show it twice.
 
@@ -465,6 +485,7 @@ def _drawing_cell_problems(path: Path, name: str) -> list[str]:
     """
     problems = []
     nb = nbformat.read(path, as_version=4)
+    helpers = _glue_and_close_helpers(nb)
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or not DRAWS.search(cell.source):
             continue
@@ -473,7 +494,9 @@ def _drawing_cell_problems(path: Path, name: str) -> list[str]:
         place = f"{name}: cell {index} (id {cell.get('id', '?')})"
         captioned = "figure" in cell.metadata.get("mystnb", {})
         glued, closed = _glues_a_figure(cell.source), CLOSES.search(cell.source)
-        if glued and closed:
+        if (glued and closed) or any(
+            re.search(rf"\b{helper}\(", cell.source) for helper in helpers
+        ):
             continue
         if glued:
             problems.append(

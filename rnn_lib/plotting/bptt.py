@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from itertools import cycle
 
+from matplotlib.ticker import NullFormatter
+
 from rnn_lib.plotting.style import COLOURS, MODELS, SWEEP, new_figure
 from rnn_lib.validation import check_int, check_nonempty
 
@@ -60,7 +62,7 @@ def plot_centred_differences(steps, errors: dict, models: dict):
 
 def _case_label(row: dict) -> str:
     """A benchmark case as a tick label: its sizes, and its layers if not one plain."""
-    label = f"L={row['L']} N={row['N']}\nH_in={row['H_in']} H={row['H']}"
+    label = f"L={row['L']} N={row['N']}\nH_in={row['H_in']}\nH_out={row['H']}"
     if row["num_layers"] > 1 or row["bidirectional"]:
         label += f"\n{row['num_layers']} layers"
         label += ", bi" if row["bidirectional"] else ""
@@ -87,6 +89,7 @@ def _benchmark_panel(ax, rows: list[dict], mode: str, width: float = 0.38) -> No
         )
     ax.set_xticks(list(xs), [_case_label(r) for r in rows], fontsize=7)
     ax.set_yscale("log")
+    ax.yaxis.set_minor_formatter(NullFormatter())  # ticks, but no 2x10^0, 3x10^0, ...
     ax.set_ylim(min(ours + theirs) / 2, max(ours + theirs) * 6)  # room for the legend
     ax.set_ylabel("median time (ms)")
     ax.set_title(mode, fontsize=10)
