@@ -15,11 +15,14 @@ sequence at once, forward and backward.
 * :class:`LRU` (Orvieto et al., 2023) has a complex diagonal coefficient that
   does not depend on the input: ``h_t = lambda * h_{t-1} + kappa * (x_t B^T)``
   and ``y_t = Re(h_t C^T)``, with ``|lambda|`` drawn on a ring
-  ``[r_min, r_max]`` and ``kappa = sqrt(1 - |lambda|^2)``, which keeps the
-  state's variance that of its input.
+  ``[r_min, r_max]`` and ``kappa`` initialised to ``sqrt(1 - |lambda|^2)``
+  (then learnt), which for white-noise inputs keeps the state's mean square
+  that of ``x_t B^T``. Its state has ``state_size`` complex entries (the
+  chapter's H_state), H_out unless given.
 * :class:`LinearRNN` stacks either with what makes the stack expressive: a
   nonlinearity between layers (never inside the recurrence), around a
-  residual connection: ``x <- x + W GELU(layer(LayerNorm(x)))``.
+  residual connection: ``x <- x + GELU(layer(LayerNorm(x))) W_mix^T + b_mix``,
+  after an input projection.
 * :class:`CharLinearRNN` is chapter 7's character model with a
   :class:`LinearRNN` inside, for :func:`rnn_lib.train.train`.
 
@@ -229,8 +232,9 @@ class LRU(nn.Module):
 class LinearRNN(nn.Module):
     """A stack of linear-recurrence layers, the nonlinearity between them.
 
-    ``x = input W_enc^T + b_enc``, then for each of the K layers
-    ``x <- x + W_k GELU(layer_k(LayerNorm_k(x)))``: the recurrence stays
+    ``x = encoder(input)`` (a linear projection), then for each of the K layers
+    ``x <- x + mix_k(GELU(layer_k(LayerNorm_k(x))))``, ``mix_k`` a linear map
+    (the chapter's W_mix, b_mix): the recurrence stays
     linear and is scanned; the GELU and the linear map after it act on each
     step alone. Its output is the last x.
 

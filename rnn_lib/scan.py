@@ -13,13 +13,19 @@ map ``f_t(h) = a_t h + b_t``, and affine maps compose into affine maps:
     f_t after f_s:  h -> a_t (a_s h + b_s) + b_t = (a_t a_s) h + (a_t b_s + b_t).
 
 Composition is associative, so the states ``h_t = f_t(...f_1(h_0))``, the
-prefixes of the sequence of maps, can be computed in any grouping: in
+prefixes of the sequence of maps, can be computed in any grouping (in exact
+arithmetic; in floating point the groupings differ by rounding): in at most
 2 floor(log2 L) rounds of elementwise work (:func:`_states`) instead of L
 sequential steps. The rounds are those of Blelloch's scan (1990): an up-sweep
-that composes neighbours pairwise, halving the sequence at each round, and a
-down-sweep that comes back down and fills in the states left out, each one
-step after a state already known. The work stays O(L): about twice the
-loop's arithmetic, in log L large operations instead of L small ones.
+that composes neighbours pairwise, halving the sequence at each round
+(floor(log2 L) rounds), and a down-sweep that comes back down and fills in
+the states left out, each one step after a state already known. With h_0
+folded into the first input, the first map of every level is already its
+state, a copy; the down-sweep works only at the levels of three maps or more,
+floor(log2(L / 3)) + 1 rounds for L >= 3 (two for L = 7, as many as up). The
+work stays O(L): about L compositions (two multiplications and an addition
+each) and L single steps, two to three times the loop's arithmetic, in log L
+large operations instead of L small ones.
 
 The backward pass is a linear recurrence too, running backwards. With
 ``g_t = dL/dh_t`` the total derivative and ``dL/doutput_t`` the gradient
@@ -80,8 +86,11 @@ def _compose(a_first: Tensor, b_first: Tensor, a_then: Tensor, b_then: Tensor):
 def _states(a: Tensor, b: Tensor) -> Tensor:
     """The states ``h_t = a_t h_{t-1} + b_t`` from ``h_0 = 0``, by the parallel scan.
 
-    Inputs: a, b (L, ...). Outputs: h (L, ...). Sequential depth 2 floor(log2 L)
-    rounds of elementwise operations; work O(L).
+    Inputs: a, b (L, ...). Outputs: h (L, ...). Sequential depth: floor(log2 L)
+    rounds of elementwise operations up, and floor(log2(L / 3)) + 1 rounds of
+    work down for L >= 3 (the first state of each level, ``h[0] = b[0]``, is a
+    copy, and at a level of two maps the down-sweep's slice is empty); work
+    O(L).
     """
     L = a.shape[0]
     if L == 1:
@@ -189,8 +198,8 @@ def linear_recurrence(
         a: the coefficients a_t (the chapter's lambda_t), real or complex.
         b: the inputs b_t (the chapter's beta_t), of a's dtype.
         h_0: the initial state, of a's dtype; None for zeros.
-        method: ``'scan'``, the parallel scan in 2 floor(log2 L) rounds with the
-            hand-derived backward; or ``'loop'``, the sequential reference,
+        method: ``'scan'``, the parallel scan in at most 2 floor(log2 L)
+            rounds, with the hand-derived backward; or ``'loop'``, the sequential reference,
             L steps, backpropagated by autograd. Both compute the same states
             up to rounding.
 

@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from matplotlib.patches import FancyArrowPatch, Rectangle  # noqa: E402
 
 from rnn_lib import plotting  # noqa: E402
 from rnn_lib.plotting.scan import MODEL_COLOURS  # noqa: E402
@@ -21,23 +22,32 @@ def _close_figures():
     plt.close("all")
 
 
-@pytest.mark.parametrize("L", [1, 2, 3, 7, 8, 11, 64, 100])
+@pytest.mark.parametrize("L", [1, 2, 3, 5, 6, 7, 8, 11, 12, 64, 100])
 def test_the_schedule_run_on_numbers_is_the_scan(L):
-    # Follow the down-sweep's rounds with the maps they name: every state is
-    # computed once, from a state known before, and equals the loop's.
+    # The states the up-sweep leaves known are h_e = F_{1:e}(h_0), one per
+    # level; then the down-sweep's rounds of work, with the maps they name:
+    # every state is computed once, from a state known before, and equals the
+    # loop's.
     g = torch.Generator().manual_seed(L)
     a = torch.rand(L, generator=g, dtype=torch.float64)
     b = torch.randn(L, generator=g, dtype=torch.float64)
     h_0 = 0.7
     schedule = plotting.scan_schedule(L)
-    known = {0: h_0}
+
+    def apply(h, s, e):  # the map of the steps s..e
+        for t in range(s, e + 1):
+            h = a[t - 1] * h + b[t - 1]
+        return h
+
+    sizes = [len(level) for level in schedule["up"]]
+    assert schedule["free"] == [level[0][1] for level in schedule["up"][::-1]]
+    assert schedule["free"] == [2**k for k in reversed(range(len(sizes)))]
+    known = {0: h_0} | {e: apply(h_0, 1, e) for e in schedule["free"]}
     for round_ in schedule["down"]:
+        assert round_, "a round of the down-sweep with nothing to compute"
         for target, source, (s, e) in round_:
             assert source in known and target not in known and source == s - 1
-            h = known[source]
-            for t in range(s, e + 1):
-                h = a[t - 1] * h + b[t - 1]
-            known[target] = h
+            known[target] = apply(known[source], s, e)
     assert sorted(known) == list(range(L + 1))
     expected = linear_recurrence(
         a[:, None, None], b[:, None, None], torch.full((1, 1), h_0, dtype=torch.float64)
@@ -45,10 +55,26 @@ def test_the_schedule_run_on_numbers_is_the_scan(L):
     torch.testing.assert_close(
         torch.stack([known[t] for t in range(1, L + 1)]), expected.flatten()
     )
-    # the up-sweep composes neighbours: each level half as many maps (rounded down)
-    sizes = [len(level) for level in schedule["up"]]
+    # the up-sweep composes neighbours: each level half as many maps (rounded
+    # down), floor(log2 L) rounds of work
     assert sizes[0] == L and all(n // 2 == m for n, m in zip(sizes, sizes[1:]))
-    assert len(schedule["down"]) == len(sizes) == math.floor(math.log2(L)) + 1
+    assert len(sizes) - 1 == math.floor(math.log2(L))
+    # the down-sweep works only at the levels of three maps or more (the code's
+    # h[2::2] is empty below): floor(log2(L / 3)) + 1 rounds, never more than up
+    rounds = math.floor(math.log2(L / 3)) + 1 if L >= 3 else 0
+    assert len(schedule["down"]) == rounds <= len(sizes) - 1
+
+
+def test_schedule_of_seven_steps_has_two_rounds_each_way():
+    # The chapter's figure: L = 7, two rounds up (F_1:2, F_3:4, F_5:6, then
+    # F_1:4) and two down (h_6; then h_3, h_5, h_7); h_1, h_2, h_4 are copies.
+    schedule = plotting.scan_schedule(7)
+    assert len(schedule["up"]) - 1 == 2
+    assert schedule["free"] == [4, 2, 1]
+    assert [[target for target, _, _ in r] for r in schedule["down"]] == [
+        [6],
+        [3, 5, 7],
+    ]
 
 
 def test_schedule_figure_draws_both_sweeps():
@@ -59,8 +85,22 @@ def test_schedule_figure_draws_both_sweeps():
     ]
     labels = {t.get_text() for t in fig.axes[0].texts}
     assert {"$F_{1:4}$", "$F_{5:6}$", "$F_{7}$"} <= labels
-    states = {t.get_text() for t in fig.axes[1].texts}
-    assert {f"$h_{{{t}}}$" for t in range(1, 8)} <= states
+    states = [t.get_text() for t in fig.axes[1].texts if t.get_text()]
+    assert sorted(states) == sorted(["$h_0$", *(f"$h_{{{t}}}$" for t in range(1, 8))])
+    # one arrow (and one bar) per state computed with work: h_3, h_5, h_6, h_7;
+    # the copies h_1, h_2, h_4 are open dots in the top row, with no arrow
+    right = fig.axes[1]
+    arrows = [p for p in right.patches if isinstance(p, FancyArrowPatch)]
+    bars = [p for p in right.patches if isinstance(p, Rectangle)]
+    assert len(arrows) == len(bars) == 4
+    rows = {round(line.get_ydata()[0], 6) for line in right.get_lines()}
+    assert len(rows) == 3  # the top row and two rounds of work
+    open_dots = [
+        line.get_xdata()[0]
+        for line in right.get_lines()
+        if line.get_markerfacecolor() in ("white", (1.0, 1.0, 1.0, 1.0))
+    ]
+    assert sorted(open_dots) == [1, 2, 4]
     with pytest.raises(ValueError, match=r"length must be >= 1, got 0"):
         plotting.scan_schedule(0)
 
@@ -149,5 +189,6 @@ def test_equal_time_curves_and_parity_bands():
     fig = plotting.plot_parity_bands(runs, [(1, 40), (41, 80)])
     heights = [bar.get_height() for bar in fig.axes[0].patches]
     assert heights == pytest.approx([1.0, 0.5, 0.7, 0.5])
+    assert fig.axes[0].get_ylim()[0] == 0  # bars from 0: chance is halfway up
     with pytest.raises(ValueError, match=r"runs must hold at least one item"):
         plotting.plot_parity_bands({}, [(1, 2)])

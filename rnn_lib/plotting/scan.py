@@ -105,25 +105,37 @@ def scan_schedule(length: int) -> dict:
     instead of tensors (a test runs it on numbers and checks it against the
     loop).
 
+    With h_0 folded into the first input, the first map of every level of the
+    up-sweep, ``F_{1:e}``, already is the state ``h_e``: the code copies it
+    (``h[0] = b[0]``, and ``b`` itself when one map is left), with no
+    arithmetic. So the down-sweep has work to do only at the levels of three
+    maps or more: ``floor(log2(L / 3)) + 1`` rounds for L >= 3, none below,
+    never more than the ``floor(log2 L)`` rounds of the up-sweep.
+
     Returns:
-        ``{"up": levels, "down": rounds}``. ``levels[k]`` lists the maps of
-        round k of the up-sweep as intervals ``(s, e)``: the composition of
-        the steps s..e (level 0 holds ``(t, t)`` for every t). ``rounds`` lists
-        the down-sweep from the top: each round is a list of
-        ``(target, source, (s, e))``, the state ``h_target`` computed from
-        ``h_source`` (0 is h_0) by the map of the steps s..e.
+        ``{"up": levels, "free": states, "down": rounds}``. ``levels[k]``
+        lists the maps of round k of the up-sweep as intervals ``(s, e)``: the
+        composition of the steps s..e (level 0 holds ``(t, t)`` for every t).
+        ``states`` lists the steps e whose state ``h_e`` the up-sweep leaves
+        known (the e of each level's first map, from the top). ``rounds``
+        lists the down-sweep's rounds of work, from the top: each round is a
+        list of ``(target, source, (s, e))``, the state ``h_target`` computed
+        from ``h_source`` by the map of the steps s..e.
     """
     check_int("length", length)
-    up, down = [], []
+    up, free, down = [], [], []
 
     def sweep(maps):
         up.append(maps)
         if len(maps) > 1:
             sweep([(maps[i][0], maps[i + 1][1]) for i in range(0, len(maps) - 1, 2)])
-        down.append([(e, s - 1, (s, e)) for s, e in maps[0::2]])
+        free.append(maps[0][1])  # h_e = beta_{1:e}, the first map's input: a copy
+        work = [(e, s - 1, (s, e)) for s, e in maps[2::2]]
+        if work:
+            down.append(work)
 
     sweep([(t, t) for t in range(1, length + 1)])
-    return {"up": up, "down": down}
+    return {"up": up, "free": free, "down": down}
 
 
 def _map_label(s: int, e: int) -> str:
@@ -158,17 +170,20 @@ def plot_scan_schedule(length: int = 8):
     Left, the up-sweep: the maps ``F_t`` (bottom row) composed pairwise, round
     after round, each bar the composition ``F_{s:e}`` of the steps it spans;
     a map left without a neighbour is not composed further: its state is
-    computed on the way down, at its own round. Right, the down-sweep,
-    from the top: each round computes the states ``h_e`` of its bars (dots),
-    each from a state already known (``h_{s-1}``, or h_0) by one bar's map
-    (arrow); grey dots are states known from the rounds before.
+    computed on the way down, at its own round. Right, from the top: the
+    states the up-sweep leaves known (open dots: the first map of each level,
+    ``F_{1:e}``, is ``h_e`` once h_0 is folded into the first input), then
+    each round of the down-sweep, which computes the states ``h_e`` of its
+    bars (dots), each from a state already known (``h_{s-1}``) by one bar's
+    map (arrow); grey dots are states known from the rows above. The right
+    panel has one row per round of work, plus the top row.
 
     Returns:
         the matplotlib ``Figure``.
     """
     schedule = scan_schedule(length)
-    levels, rounds = schedule["up"], schedule["down"]
-    depth = len(levels)
+    levels, free, rounds = schedule["up"], schedule["free"], schedule["down"]
+    depth = max(len(levels), len(rounds) + 1)
     fig, (left, right) = new_figure(
         ncols=2, width=0.55 * length + 1.6, height=0.6 * depth + 0.8
     )
@@ -195,9 +210,22 @@ def plot_scan_schedule(length: int = 8):
                             COLOURS["copy"],
                         )
     left.set_title("up-sweep: compose neighbours", fontsize=10)
-    known = {0}
+    top = depth - 1
+    right.plot(0, top, "o", color=COLOURS["guide"], markersize=7)
+    right.text(0, top - 0.42, "$h_0$", ha="center", fontsize=8)
+    for t in free:  # known from the up-sweep, no work: open dots
+        right.plot(
+            t,
+            top,
+            "o",
+            markerfacecolor=COLOURS["paper"],
+            markeredgecolor=COLOURS["gru"],
+            markersize=7,
+        )
+        right.text(t, top - 0.42, f"$h_{{{t}}}$", ha="center", fontsize=8)
+    known = {0, *free}
     for r, computed in enumerate(rounds):
-        y = depth - 1 - r
+        y = top - 1 - r
         for t in sorted(known):
             right.plot(t, y, "o", color=COLOURS["guide"], markersize=7)
         for target, source, (s, e) in computed:
@@ -206,7 +234,6 @@ def plot_scan_schedule(length: int = 8):
             right.plot(target, y, "o", color=COLOURS["gru"], markersize=7)
             right.text(target, y - 0.42, f"$h_{{{target}}}$", ha="center", fontsize=8)
             known.add(target)
-    right.text(0, depth - 0.55, "$h_0$", ha="center", fontsize=8)
     right.set_title("down-sweep: one map from a known state", fontsize=10)
     return fig
 
@@ -433,7 +460,7 @@ def plot_parity_bands(runs: dict, bands):
             ax.plot(x, seed, "o", color=COLOURS["text"], markersize=3)
     ax.axhline(0.5, color=COLOURS["baseline"], linestyle="--", linewidth=1)
     ax.set_xticks(range(len(bands)), [f"steps {lo} to {hi}" for lo, hi in bands])
-    ax.set_ylim(0.4, 1.02)
+    ax.set_ylim(0, 1.02)  # from 0: chance, 1/2, is halfway up
     ax.set_ylabel("accuracy of the parity at step $t$")
     ax.legend(
         fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(runs)
