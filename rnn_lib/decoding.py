@@ -5,9 +5,10 @@ just written (R,) and the states (R, H) to the log-probabilities of the next
 token (R, V) and the new states, so these work for any autoregressive model
 (chapter 9's :meth:`rnn_lib.seq2seq.Seq2Seq.decoding_step` makes one).
 :func:`greedy_decode` feeds back the likeliest token; :func:`beam_search`
-keeps the S likeliest prefixes of each sequence (:func:`beam_step` is one of
-its steps, exercise 9.2). Neither is guaranteed to find the likeliest
-sequence.
+keeps S prefixes of each sequence, the likeliest extensions of those it kept
+(:func:`beam_step` is one of its steps, which the graded notebook
+``exercises/09_attention_beam_search`` asks for). Neither is guaranteed to
+find the likeliest sequence.
 
 Read next: :mod:`rnn_lib.plotting.seq2seq`.
 """
@@ -82,9 +83,11 @@ def beam_step(
 
     Each live hypothesis b, with log-probability ``scores[n, b]``, can be
     extended by any token v, which gives ``scores[n, b] + log_probs[n, b, v]``;
-    an ended one (``finished[n, b]``) is kept as it is, once, as the
+    an ended one (``finished[n, b]``) competes as it is, once, as the
     extension by ``eos`` at its own score. The S best of these S V
-    candidates, over the whole beam, are the new hypotheses.
+    candidates, over the whole beam, are the new hypotheses: an ended one
+    keeps its slot only while it is among them, and is dropped for good once
+    S others score higher.
 
     Inputs:
         scores: (N, S), each hypothesis's log-probability so far (-inf for an
@@ -145,11 +148,13 @@ def beam_search(
     """Keep the S likeliest prefixes at every step (:func:`beam_step`) until all end.
 
     Hypotheses compete on their log-probability while they grow; an ended one
-    keeps its slot and its score. The search stops when every hypothesis has
-    ended, or after ``max_length`` tokens. The finished hypotheses are then
-    ranked by their log-probability divided by ``length ** length_penalty``:
-    with 0 the likeliest sequence wins, which favours short ones (every token
-    costs probability); with 1 the best mean log-probability per token wins.
+    keeps its score and competes for its slot at every step, which it keeps
+    only while it is among the S best. The search stops when every hypothesis
+    has ended, or after ``max_length`` tokens. Only then are the S hypotheses
+    found ranked by their log-probability divided by
+    ``length ** length_penalty``: with 0 the likeliest of them wins, which
+    favours short ones (every token costs probability); with 1 the best mean
+    log-probability per token wins.
 
     Args:
         step, state: a :data:`Step` and the first states, S rows per sequence

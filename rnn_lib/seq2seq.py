@@ -28,8 +28,8 @@ matches the state so far::
 Both give ``p(y*_t | y*_{<t}, x) = softmax(y_t)``. Training feeds the true
 ``y*_{t-1}`` (teacher forcing) and minimises :func:`masked_cross_entropy`;
 decoding feeds the model's own tokens back, one at a time, greedily
-(:func:`~rnn_lib.decoding.greedy_decode`) or keeping the ``S`` likeliest prefixes
-(:func:`beam_search`, built on :func:`beam_step`).
+(:func:`~rnn_lib.decoding.greedy_decode`) or keeping ``S`` prefixes, the likeliest
+extensions of those kept before (:func:`beam_search`, built on :func:`beam_step`).
 
 Shapes are time-major as in torch's recurrent layers: ``source (L_src, N)``,
 ``memory (L_src, N, 2 H_out)``, ``mask (L_src, N)`` (True at real tokens),

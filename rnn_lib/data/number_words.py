@@ -11,17 +11,20 @@ The task needs no download, is generated from a seed, and has what makes
 translation hard in miniature: the source and the target have different
 lengths, and the alignment between them is not monotone word by word. A
 zero digit is silent in English ("three thousand and fifty-two" never says
-the hundreds) and is said once as 零 in Chinese however many zeros follow;
-"fifty-two" and 五十二 spend two or three tokens on two digits; "thousand"
-and 万 say where the digits go.
+the hundreds); in Chinese the zeros that end a four-digit group are silent
+too (三千), and any other run of zeros is said once as 零, however long
+(一千零五); "fifty-two" and 五十二 spend two or three tokens on two digits;
+"thousand" and 万 say where the digits go.
 
 The rules. English is British English with "and" before the last part under
 a hundred when something comes before it ("one hundred and one", "one
 million and five"), and hyphens between tens and units ("fifty-two").
 Chinese is the standard reading with 二 throughout (never 两), 十 alone for
-10 to 19 at the start (十五, but 一百一十五), one 零 for each run of zeros
-between two non-zero digits, also across the 万 (10,000) boundary
-(一万零五十二). Both cover 0 to :data:`LARGEST`.
+10 to 19 at the start (十五, but 一百一十五). Zeros at the end of a
+four-digit group are not said (三千 is 3,000, 一千万五千 is 10,005,000,
+二千万一千二百三十四 is 20,001,234); any other run of zeros is said as one 零,
+including zeros that open the lower group (一千零五 is 1,005, 一万零五十二 is
+10,052). Both cover 0 to :data:`LARGEST`.
 
 Tokens. An English source is cut at spaces and hyphens into words
 (``fifty-two`` becomes ``fifty``, ``two``), a Chinese one into characters; a
@@ -162,8 +165,9 @@ def chinese(n: int) -> str:
     """``n`` in Chinese numerals: ``chinese(3052) == '三千零五十二'``.
 
     Four-digit groups, the higher one closed by 万; inside a group 千, 百,
-    十; one 零 for each run of zeros that stands between two non-zero digits,
-    the group boundary included (一万零五十二 is 10,052; 一万五千 is 15,000).
+    十. Zeros at the end of a group are not said (一万五千 is 15,000;
+    二千万一千二百三十四 is 20,001,234); any other run of zeros is said as one
+    零, including zeros that open the lower group (一万零五十二 is 10,052).
     """
     _check_number(n)
     if n == 0:
