@@ -7,6 +7,8 @@ translation goes back into the Markdown, and that the check catches a
 translation that lost a role, an equation or a code span.
 """
 
+from pathlib import Path
+
 import nbformat
 import pytest
 import translations
@@ -198,3 +200,33 @@ def test_the_check_accepts_a_translated_link_title():
 )
 def test_messages_without_prose_are_recognised(message, prose):
     assert translations.has_prose(message) is prose
+
+
+CHINESE_STUDENTS = Path(__file__).resolve().parents[1] / "exercises" / "zh_CN"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["03_rnn_step", "05_bptt", "10_parallel_scan"])
+def test_a_chinese_notebook_answered_correctly_gets_full_marks(tmp_path, name):
+    """The grader grades a Chinese student notebook exactly as the English one."""
+    from rnn_lib.grading.grade import Settings, grade
+    from rnn_lib.grading.notebooks import notebook_regions
+
+    chinese = CHINESE_STUDENTS / f"{name}.ipynb"
+    if not chinese.is_file():
+        pytest.skip("no Chinese student notebooks yet (exercises/zh_CN)")
+    solution = nbformat.read(release.PACKAGED / f"{name}.ipynb", as_version=4)
+    bodies = {r.function: r.body for r in notebook_regions(solution)}
+    nb = nbformat.read(chinese, as_version=4)
+    for region in notebook_regions(nb):
+        cell = nb.cells[region.cell_index]
+        lines = cell.source.split("\n")
+        lines[region.start : region.stop] = bodies[region.function].split("\n")
+        cell.source = "\n".join(lines)
+    folder = tmp_path / name
+    folder.mkdir()
+    nbformat.write(nb, folder / "answered.ipynb")
+    settings = Settings(cell_timeout=60, timeout=300, memory_mb=3072)
+    (result,) = grade([folder / "answered.ipynb"], None, settings=settings, log=str)
+    assert result.status == "ok", result
+    assert result.total == result.max_points > 0, result
