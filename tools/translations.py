@@ -216,9 +216,7 @@ def merge(template_path: Path, catalog_path: Path, memory: dict[str, str]) -> Co
                 message.string = message.id
     catalog_path.parent.mkdir(parents=True, exist_ok=True)
     with catalog_path.open("wb") as file:
-        # A fuzzy message keeps its old English (#| msgid) beside the old
-        # translation, so that the translator sees what changed.
-        write_po(file, catalog, width=79, sort_output=False, include_previous=True)
+        write_po(file, catalog, width=79, sort_output=False)
     return counts(catalog)
 
 
