@@ -92,7 +92,7 @@ def context_curve(
 
     Args:
         model: a :class:`rnn_lib.models.CharRNN` of any cell.
-        ids: (T,), the encoded text, usually the validation text.
+        ids: (number of characters,), the encoded text, usually the validation text.
         max_context: M, the longest context measured.
         batch_size: the number of streams (as in :func:`rnn_lib.train.evaluate`).
 
@@ -154,11 +154,11 @@ def hidden_states(
     reading ``ids[t]``. For an LSTM it is ``h_t``, not the cell ``c_t``.
 
     Inputs:
-        ids: (T,), the encoded text.
+        ids: (number of characters,), the encoded text.
 
     Outputs:
-        states: (N * (T // N), H_out), N = ``batch_size``: the last ``T mod N``
-        characters have no state.
+        states: (N * (len(ids) // N), H_out), N = ``batch_size``: the last
+        ``len(ids) mod N`` characters have no state.
     """
     check_tensor("ids", ids)
     data = TextStreams(ids, batch_size, 1).data  # (S, N)
@@ -191,8 +191,9 @@ def _centred(
 
 
 def _pearson(x: torch.Tensor, x_norms: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
-    """r of each column of the centred ``x`` (T', H_out) with each row of ``f``
-    (..., T'): (..., H_out); 0 for a constant column."""
+    """r of each column of the centred ``x`` (characters where defined, H_out)
+    with each row of ``f`` (..., characters where defined): (..., H_out); 0 for
+    a constant column."""
     f = f - f.mean(-1, keepdim=True)
     norms = x_norms * f.norm(dim=-1, keepdim=True)  # (..., H_out)
     return (f @ x) / torch.where(norms > 0, norms, 1.0)  # (..., H_out)
@@ -205,8 +206,8 @@ def correlations(states: torch.Tensor, feature: torch.Tensor) -> torch.Tensor:
     that never changes has r = 0.
 
     Inputs:
-        states: (T, H_out), e.g. from :func:`hidden_states`.
-        feature: (T,), one number per character.
+        states: (number of characters, H_out), e.g. from :func:`hidden_states`.
+        feature: (number of characters,), one number per character.
 
     Outputs:
         r: (H_out,), float64, each in [-1, 1].

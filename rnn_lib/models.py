@@ -30,13 +30,14 @@ CELLS = ("rnn", "lstm", "gru")
 class CharRNN(nn.Module):
     """Embedding, a recurrent network, a linear read-out.
 
-    ``logits_t = W_hy h_t + b_y`` scores every character of the vocabulary as
-    the one that follows input ``t``; a softmax turns the scores into the
-    predicted distribution.
+    ``y_t = h_t W_hy^T + b_y`` (the book's row form) scores every character of
+    the vocabulary as the one that follows input ``t``; a softmax turns the
+    scores into the predicted distribution.
 
     Args:
         vocab_size: V, the number of distinct characters.
-        embedding_dim: E, the size of each character's learned vector.
+        embedding_dim: H_in, the size of each character's learned vector (a row
+            of the embedding matrix E).
         hidden_size: H_out, the size of the recurrent state.
         num_layers: stacked recurrent layers.
         nonlinearity: ``'tanh'`` or ``'relu'``, for ``cell='rnn'`` only.
@@ -46,20 +47,21 @@ class CharRNN(nn.Module):
 
     Inputs: input, h_0
         input: (L, N), character ids (int64).
-        h_0: (S * num_layers, N, H_out), or None for zeros.
+        h_0: (num_layers, N, H_out), (2 * num_layers, N, H_out) for an LSTM,
+            or None for zeros.
 
     Outputs: logits, h_n
         logits: (L, N, V), unnormalised scores for the next character.
-        h_n: (S * num_layers, N, H_out), the state after the last character.
+        h_n: like h_0, the state after the last character.
 
     The state is one tensor whatever the cell, so that the training loop and
-    the sampler can carry it without knowing the cell: S = 1 for an RNN or a
-    GRU; for an LSTM, S = 2 and the state is ``h`` and ``c`` stacked,
-    ``torch.cat([h_n, c_n])``.
+    the sampler can carry it without knowing the cell: for an LSTM it is
+    ``h`` and ``c`` stacked, ``torch.cat([h_n, c_n])``, twice the layers of an
+    RNN's or a GRU's.
 
     Attributes:
-        embedding: ``nn.Embedding(V, E)``.
-        rnn: ``rnn_lib.RNN(E, H_out, num_layers)`` (or LSTM, GRU), time-major.
+        embedding: ``nn.Embedding(V, H_in)``, its weight the embedding matrix E.
+        rnn: ``rnn_lib.RNN(H_in, H_out, num_layers)`` (or LSTM, GRU), time-major.
         head: ``nn.Linear(H_out, V)``.
     """
 
@@ -111,7 +113,7 @@ class CharRNN(nn.Module):
             raise ValueError(
                 f"expected input of shape (L, N), got {tuple(input.shape)}"
             )
-        x = self.embedding(input)  # (L, N, E)
+        x = self.embedding(input)  # (L, N, H_in)
         if isinstance(self.rnn, LSTM):
             state = None if h_0 is None else tuple(h_0.chunk(2))  # (h_0, c_0)
             output, (h_n, c_n) = self.rnn(x, state)  # (L, N, H_out)
@@ -126,12 +128,12 @@ def unigram_cross_entropy(
 ) -> float:
     """The loss of a model that ignores context, in nats per character.
 
-    It predicts ``p(c) = (count_train(c) + 1) / (T + V)`` for every position
-    (add-one smoothing keeps characters unseen in training finite) and returns
-    ``-mean(log p(c))`` over ``val_ids``.
+    It predicts ``p(c) = (count_train(c) + 1) / (len(train_ids) + V)`` for every
+    position (add-one smoothing keeps characters unseen in training finite) and
+    returns ``-mean(log p(c))`` over ``val_ids``.
 
     Inputs:
-        train_ids: (T,), val_ids: (T_val,)
+        train_ids: (number of characters,), val_ids: (number of characters,)
     """
     counts = torch.bincount(train_ids.cpu(), minlength=vocab_size).double() + 1  # (V,)
     log_p = counts.log() - counts.sum().log()  # (V,)

@@ -3,24 +3,28 @@
 An n-gram model predicts the next character from the n - 1 before it, from
 counts in the training text. Counts alone give probability 0 to anything not
 seen, so the estimate is smoothed, here by interpolated Kneser-Ney
-(Kneser and Ney 1995; Chen and Goodman 1999): with a discount D,
+(Kneser and Ney 1995; Chen and Goodman 1999), in chapter 7's letters: with a
+discount disc for each order,
 
-    P(w | h) = max(c(h w) - D, 0) / c(h)  +  D N(h) / c(h) * P(w | h')
+    p(v | ctx) = max(count(ctx v) - disc, 0) / total(ctx)
+                 + disc * types(ctx) / total(ctx) * p(v | ctx')
 
-where h' is h without its oldest character, c(h) counts h followed by any
-character and N(h) the distinct characters seen after h. The lower orders
-count *continuations* instead of occurrences (c(h' w) becomes the number of
-distinct characters seen before h' w), and order 1 is interpolated with the
+where ctx' is ctx without its oldest character, total(ctx) is the sum over
+v' of count(ctx v') and types(ctx) the number of v' with count(ctx v') > 0.
+At the model's own order, count is how often a string occurs; the lower
+orders count *continuations* instead (count(ctx' v) becomes the number of
+distinct characters seen before ctx' v), so their total(ctx') is not how
+often ctx' occurs. The empty context, order 1, is interpolated with the
 uniform distribution over the V characters, so no probability is 0. A
-context never seen backs off entirely to the order below. The discount of
-each order is chosen on held-out text (:func:`fit`), never on the text the
-model is scored on.
+context never seen (total(ctx) = 0) backs off entirely to the order below:
+p(v | ctx) = p(v | ctx'). The discount of each order is chosen on held-out
+text (:func:`fit`), never on the text the model is scored on.
 
 Counting is vectorised: an n-gram of ids is one int64 code, ``sum_j
-x_{t-j} V^j`` (the newest character in the lowest digit), and counts are
-``numpy.unique`` over all codes; scoring looks the codes up with
-``numpy.searchsorted``. A 5-gram model of Tiny Shakespeare fits in well under
-a second.
+x[i - j] V^j`` for the n-gram ending at index i (the newest character in the
+lowest digit), and counts are ``numpy.unique`` over all codes; scoring looks
+the codes up with ``numpy.searchsorted``. A 5-gram model of Tiny Shakespeare
+fits, discounts chosen, in seconds (chapter 7 prints the time).
 
 Read next: :mod:`rnn_lib.models`, the recurrent model these are compared with.
 """
@@ -39,7 +43,7 @@ DISCOUNTS = (0.1, 0.25, 0.4, 0.55, 0.7, 0.8, 0.9, 0.95, 0.99)
 
 
 def _codes(ids: np.ndarray, n: int, V: int) -> np.ndarray:
-    """The code of every n-gram of ``ids`` ending at positions n-1 .. T-1."""
+    """The code of every n-gram of ``ids`` ending at indices n - 1 .. len(ids) - 1."""
     T = len(ids)
     codes = np.zeros(T - n + 1, dtype=np.int64)
     for j in range(n):  # j = how far back: the newest character is j = 0
@@ -51,11 +55,11 @@ def _codes(ids: np.ndarray, n: int, V: int) -> np.ndarray:
 class _Table:
     """Counts of one order: sorted n-gram codes, and per context its total and types."""
 
-    grams: np.ndarray  # sorted unique codes of (h, w)
-    counts: np.ndarray  # c(h w), raw or continuation
-    contexts: np.ndarray  # sorted unique codes of h
-    totals: np.ndarray  # c(h) = sum_w c(h w)
-    types: np.ndarray  # N(h) = |{w : c(h w) > 0}|
+    grams: np.ndarray  # sorted unique codes of (ctx, v)
+    counts: np.ndarray  # count(ctx v), raw or continuation
+    contexts: np.ndarray  # sorted unique codes of ctx
+    totals: np.ndarray  # total(ctx) = sum over v of count(ctx v)
+    types: np.ndarray  # types(ctx) = |{v : count(ctx v) > 0}|
 
     @classmethod
     def from_counts(cls, grams: np.ndarray, counts: np.ndarray, V: int) -> _Table:
@@ -87,7 +91,10 @@ class NGramModel:
     tables: list[_Table]
 
     def probabilities(self, ids: torch.Tensor) -> torch.Tensor:
-        """P(ids[t] | the n - 1 ids before it) for t = n-1 .. T-1: (T - n + 1,)."""
+        """p(ids[i] | the n - 1 ids before it) for i = n - 1 .. len(ids) - 1.
+
+        Outputs: (len(ids) - n + 1,).
+        """
         return torch.from_numpy(self._probabilities(_as_array(ids, self.vocab_size)))
 
     def _probabilities(self, x: np.ndarray, orders: int | None = None) -> np.ndarray:
@@ -106,7 +113,7 @@ class NGramModel:
         return p
 
     def next_distribution(self, context: torch.Tensor) -> torch.Tensor:
-        """P(w | context) for every w: (V,). ``context``: the ids before, any length."""
+        """p(v | context) for every v: (V,). ``context``: the ids before, any length."""
         x = _as_array(context, self.vocab_size)
         x = x[len(x) - (self.order - 1) :] if self.order > 1 else x[:0]
         V = self.vocab_size
@@ -123,7 +130,10 @@ class NGramModel:
     def _interpolate(
         self, k: int, grams: np.ndarray, lower: np.ndarray, D: float | None = None
     ) -> np.ndarray:
-        """Order k's estimate for these k-gram codes, on top of order k - 1's."""
+        """Order k's estimate for these k-gram codes, on top of order k - 1's.
+
+        ``D`` overrides order k's discount disc (:func:`fit` tries candidates).
+        """
         table, V = self.tables[k - 1], self.vocab_size
         D = self.discounts[k - 1] if D is None else D
         count = _lookup(grams, table.grams, table.counts)
@@ -136,7 +146,7 @@ class NGramModel:
         return np.where(seen, mixed, lower)
 
     def cross_entropy(self, ids: torch.Tensor) -> float:
-        """Mean -log P per scored character, in nats (the first n - 1 are not scored)."""
+        """Mean -log p per scored character, in nats (the first n - 1 are not scored)."""
         return float(-self.probabilities(ids).log().mean())
 
     def sample(self, prime: torch.Tensor, length: int, seed: int) -> torch.Tensor:
@@ -169,7 +179,7 @@ def _tables(x: np.ndarray, order: int, V: int) -> list[_Table]:
     grams, counts = np.unique(_codes(x, order, V), return_counts=True)
     tables = [_Table.from_counts(grams, counts, V)]
     for k in range(order - 1, 0, -1):
-        # c(h' w) for order k = how many distinct characters precede h' w.
+        # count(ctx' v) for order k = how many distinct characters precede ctx' v.
         suffixes = tables[0].grams % V**k
         grams, counts = np.unique(suffixes, return_counts=True)
         tables.insert(0, _Table.from_counts(grams, counts, V))
@@ -189,8 +199,14 @@ def fit(
     the lowest cross-entropy on it when the model is counted on the rest.
     The returned model is then counted on all of ``train_ids``.
 
+    The search is greedy, and made for other models than the one returned:
+    order k's discount is chosen while k is the highest order, whose counts
+    are occurrences, and is then kept when order k sits below a higher order
+    and counts continuations. The discounts are not chosen again for the
+    returned model's own structure, so they are not the best ones for it.
+
     Inputs:
-        train_ids: (T,), ids in [0, vocab_size).
+        train_ids: (number of characters,), ids in [0, vocab_size).
     """
     check_int("order", order)
     check_int("vocab_size", vocab_size)

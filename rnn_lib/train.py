@@ -5,10 +5,11 @@
 each step runs one chunk, backpropagates through that chunk only, clips the
 global gradient norm and updates the weights. The final state of a chunk is
 *detached* and becomes the initial state of the next chunk, which continues
-the same streams: the model sees the whole history through its state, while
-the gradient stops at the chunk's start. So the loss at position ``j`` of a
-chunk (``j = 1 .. L``) reaches back ``j - 1`` steps: from 0 steps for the
-chunk's first character to ``L - 1`` for its last, ``(L - 1) / 2`` on average.
+the same streams (each pass over the text starts from zeros): the model sees
+the history of its stream through its state, while the gradient stops at the
+chunk's start. So the loss at position ``j`` of a chunk (``j = 1 .. L``)
+reaches back ``j - 1`` steps: from 0 steps for the chunk's first prediction to
+``L - 1`` for its last, ``(L - 1) / 2`` on average.
 
 :func:`character_losses` measures the loss of every character, and
 :func:`evaluate` their mean, the cross-entropy per character (its exp is the
@@ -112,12 +113,13 @@ def character_losses(
     ``seq_len - 1`` characters of context.
 
     Inputs:
-        ids: (T,), the encoded text, T >= 2.
+        ids: (number of characters,), the encoded text, at least 2 of them.
 
     Outputs:
-        losses: (S - 1, N), float64: ``losses[t, n]`` is the loss of predicting
-        character ``t + 1`` of stream ``n`` (``TextStreams(ids, N, L).data[t + 1, n]``),
-        where N is the number of streams and S = T // N.
+        losses: (len(ids) // N - 1, N), float64: ``losses[i, n]`` is the loss of
+        predicting character ``i + 1`` of stream ``n``
+        (``TextStreams(ids, N, L).data[i + 1, n]``), where N is the number of
+        streams and ``len(ids) // N`` the characters of each.
     """
     if len(ids) < 2:
         raise ValueError(f"evaluation needs at least 2 characters, got {len(ids)}")
@@ -147,7 +149,7 @@ def evaluate(
     result is the perplexity.
 
     Inputs:
-        ids: (T,), the encoded text, T >= 2.
+        ids: (number of characters,), the encoded text, at least 2 of them.
     """
     return character_losses(model, ids, batch_size, seq_len, carry_state).mean().item()
 
@@ -182,8 +184,8 @@ def train(
 
     Args:
         model: the model; moved to ``device``.
-        train_ids: the encoded training text, (T,).
-        val_ids: the encoded validation text, (T_val,), or None.
+        train_ids: the encoded training text, (number of characters,).
+        val_ids: the encoded validation text, (number of characters,), or None.
         steps: stop after this many updates (None: no limit).
         seconds: stop after this much training time, validation excluded
             (None: no limit). At least one of ``steps`` and ``seconds`` is needed.
@@ -201,10 +203,11 @@ def train(
             (detached); False starts every chunk from zeros.
         eval_every: measure the validation loss every this many steps (it is
             always measured once at the end when ``val_ids`` is given).
-        train_eval_ids: a piece of the training text, (T_probe,), whose loss is
-            measured with :func:`evaluate` at the same steps as the validation
-            loss (``History.train_eval_loss``): the training loss measured the
-            way the validation loss is, to compare the two. None: not measured.
+        train_eval_ids: a piece of the training text, (number of characters,),
+            whose loss is measured with :func:`evaluate` at the same steps as
+            the validation loss (``History.train_eval_loss``): the training
+            loss measured the way the validation loss is, to compare the two.
+            None: not measured.
         device: where to train; None picks CUDA when present, else the CPU.
         progress: show a ``tqdm`` progress bar with the loss.
 

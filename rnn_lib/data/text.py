@@ -193,15 +193,16 @@ def split(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The first ``1 - val_fraction`` of a text for training, the rest for validation.
 
-    A contiguous tail rather than random chunks: the validation text then
-    continues no training sentence, and the carried state sees it in order.
+    A contiguous tail rather than random chunks: the validation text is then
+    one stretch that no training passage surrounds (only where it begins does
+    it continue the training text), and the carried state sees it in order.
 
     Inputs:
-        ids: (T,)
+        ids: (number of characters,)
 
     Outputs:
-        train: (T - T_val,)
-        val: (T_val,), with T_val = round(T * val_fraction).
+        train: (len(ids) - n_val,)
+        val: (n_val,), with n_val = round(len(ids) * val_fraction).
     """
     if not 0 < val_fraction < 1:
         raise ValueError(
