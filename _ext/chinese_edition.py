@@ -130,18 +130,33 @@ class ReportUntranslated(SphinxTransform):
 def _translated_anyway(node) -> bool:
     """Whether a node Locale leaves marked untranslated was translated after all.
 
-    Locale translates an image's alt text without marking the image, and marks
-    an exercise's heading, whose title (the subtitle) is a message of its own.
+    Locale translates an image's alt text without marking the image; it marks
+    the headings sphinx-exercise builds ("练习 3.1", "解答"), whose own words
+    come from sphinx-exercise's Chinese and whose title (the subtitle) is a
+    message of its own; and it marks a notebook's metadata fields (the field
+    list at the top of a page, which becomes its docinfo), which no page
+    shows.
     """
+    from sphinx_exercise.nodes import exercise_title, solution_title
+
     if isinstance(node, nodes.image):
         return bool(CJK.search(node.get("alt", "")))
-    return isinstance(node, _exercise_title())
+    if isinstance(node, (exercise_title, solution_title)):
+        return True
+    return any(
+        isinstance(parent, nodes.docinfo)
+        or (  # a field list at the top of a page becomes its docinfo later
+            isinstance(parent, nodes.field_list)
+            and isinstance(parent.parent, nodes.document)
+        )
+        for parent in _ancestors(node)
+    )
 
 
-def _exercise_title():
-    from sphinx_exercise.nodes import exercise_title
-
-    return exercise_title
+def _ancestors(node):
+    while node is not None:
+        yield node
+        node = node.parent
 
 
 def _build_chinese(app, exception) -> None:
