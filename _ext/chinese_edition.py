@@ -28,6 +28,7 @@ import sys
 from pathlib import Path
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 
@@ -107,6 +108,38 @@ def _extract_exercise_titles(app, doctree) -> None:
             app.builder.catalogs[domain].add(node.rawsource, node)
 
 
+def _page_translation(env, config):
+    """The gettext function of the current page's Chinese catalog."""
+    from sphinx.locale import init as init_locale
+    from sphinx.util.i18n import docname_to_domain
+
+    dirs = [str(Path(env.srcdir) / folder) for folder in config.locale_dirs]
+    domain = docname_to_domain(env.docname, config.gettext_compact)
+    catalog, _ = init_locale(dirs, config.language, domain)
+    return catalog.gettext
+
+
+class TranslatedTocCaptions(SphinxTransform):
+    """Translate the captions of the table of contents ("Learning through time").
+
+    sphinx-external-toc inserts the toctrees (priority 100) after Locale has
+    translated the page (20); their captions are in the root page's catalog.
+    """
+
+    default_priority = 101
+
+    def apply(self, **kwargs) -> None:
+        if self.config.language != EDITION:
+            return
+        toctrees = list(self.document.findall(addnodes.toctree))
+        if not any(toctree.get("caption") for toctree in toctrees):
+            return
+        translate = _page_translation(self.env, self.config)
+        for toctree in toctrees:
+            if toctree.get("caption"):
+                toctree["caption"] = translate(toctree["caption"])
+
+
 class ReportUntranslated(SphinxTransform):
     """In the Chinese edition, warn about every paragraph left in English."""
 
@@ -176,11 +209,27 @@ def _build_chinese(app, exception) -> None:
         raise RuntimeError("the Chinese edition failed to build (see above)")
 
 
+def _chinese_title() -> str:
+    """The book's title (_config.yml) as the root page's catalog translates it."""
+    import yaml
+    from babel.messages.pofile import read_po
+
+    title = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["title"]
+    root = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))["root"]
+    with (CATALOGS / f"{root}.po").open("rb") as file:
+        message = read_po(file).get(title)
+    return message.string if message is not None and message.string else title
+
+
 def build(warningiserror: bool, nitpicky: bool, keep_going: bool) -> int:
     """Build the Chinese edition into ``_build/html/zh_CN``; return Sphinx's status."""
     from jupyter_book.sphinx import build_sphinx
 
-    overrides = {"language": EDITION, "latex_individualpages": False}
+    overrides = {
+        "language": EDITION,
+        "latex_individualpages": False,
+        "html_title": _chinese_title(),
+    }
     if nitpicky:
         overrides["nitpicky"] = True
     result = build_sphinx(
@@ -199,6 +248,7 @@ def build(warningiserror: bool, nitpicky: bool, keep_going: bool) -> int:
 
 def setup(app) -> dict:
     app.add_transform(TranslatableExerciseTitles)
+    app.add_transform(TranslatedTocCaptions)
     app.connect("doctree-read", _extract_exercise_titles)
     app.add_transform(ReportUntranslated)
     app.connect("html-page-context", _add_switch)
