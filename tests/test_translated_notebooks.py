@@ -230,3 +230,19 @@ def test_a_chinese_notebook_answered_correctly_gets_full_marks(tmp_path, name):
     (result,) = grade([folder / "answered.ipynb"], None, settings=settings, log=str)
     assert result.status == "ok", result
     assert result.total == result.max_points > 0, result
+
+
+def test_a_chinese_notebook_names_itself_in_its_commands():
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell(
+                "用 `pytest --nbval exercises/05_bptt.ipynb` 评分。"
+            ),
+            nbformat.v4.new_code_cell("path = 'exercises/05_bptt.ipynb'"),
+        ]
+    )
+    release._name_itself(nb, "05_bptt")
+    assert (
+        nb.cells[0].source == "用 `pytest --nbval exercises/zh_CN/05_bptt.ipynb` 评分。"
+    )
+    assert nb.cells[1].source == "path = 'exercises/05_bptt.ipynb'"  # code unchanged

@@ -156,8 +156,23 @@ def released(
                     f"(or fuzzy), the first: {missing[0][:80]!r}; translate them "
                     "(python tools/translations.py update, then fill in the catalog)"
                 )
+            _name_itself(chinese, name)
             texts[f"zh_CN/{name}.ipynb"] = nbformat.writes(chinese) + "\n"
     return texts
+
+
+def _name_itself(nb, name: str) -> None:
+    """Point a Chinese notebook's commands at itself, not at the English one.
+
+    The catalog's text is the book page's, which names ``exercises/NN.ipynb``
+    (``pytest --nbval exercises/NN.ipynb``); a student of the Chinese notebook
+    runs ``exercises/zh_CN/NN.ipynb``.
+    """
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = cell.source.replace(
+                f"exercises/{name}.ipynb", f"exercises/zh_CN/{name}.ipynb"
+            )
 
 
 def release(solutions: Path, out: Path, translations: Path | None = None) -> list[Path]:
