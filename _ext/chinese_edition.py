@@ -29,8 +29,11 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx import addnodes
+from sphinx.locale import init as init_locale
 from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
+from sphinx.util.i18n import docname_to_domain
+from sphinx_exercise.nodes import exercise_subtitle, exercise_title, solution_title
 
 LOGGER = logging.getLogger(__name__)
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -77,17 +80,11 @@ class TranslatableExerciseTitles(SphinxTransform):
     default_priority = 10  # before sphinx.transforms.i18n.Locale (20)
 
     def apply(self, **kwargs) -> None:
-        for node in self.document.findall(_exercise_subtitle()):
+        for node in self.document.findall(exercise_subtitle):
             if not node.source:
                 node.source = self.document["source"]
                 node.line = node.parent.line or 1
                 node.rawsource = node.astext()
-
-
-def _exercise_subtitle():
-    from sphinx_exercise.nodes import exercise_subtitle
-
-    return exercise_subtitle
 
 
 def _extract_exercise_titles(app, doctree) -> None:
@@ -99,10 +96,8 @@ def _extract_exercise_titles(app, doctree) -> None:
     """
     if app.builder.name != "gettext":
         return
-    from sphinx.util.i18n import docname_to_domain
-
     domain = docname_to_domain(app.env.docname, app.config.gettext_compact)
-    for node in doctree.findall(_exercise_subtitle()):
+    for node in doctree.findall(exercise_subtitle):
         if node.source and node.rawsource:
             node.uid = ""  # the catalog skips a node without one
             app.builder.catalogs[domain].add(node.rawsource, node)
@@ -110,9 +105,6 @@ def _extract_exercise_titles(app, doctree) -> None:
 
 def _page_translation(env, config):
     """The gettext function of the current page's Chinese catalog."""
-    from sphinx.locale import init as init_locale
-    from sphinx.util.i18n import docname_to_domain
-
     dirs = [str(Path(env.srcdir) / folder) for folder in config.locale_dirs]
     domain = docname_to_domain(env.docname, config.gettext_compact)
     catalog, _ = init_locale(dirs, config.language, domain)
@@ -170,8 +162,6 @@ def _translated_anyway(node) -> bool:
     list at the top of a page, which becomes its docinfo), which no page
     shows.
     """
-    from sphinx_exercise.nodes import exercise_title, solution_title
-
     if isinstance(node, nodes.image):
         return bool(CJK.search(node.get("alt", "")))
     if isinstance(node, (exercise_title, solution_title)):

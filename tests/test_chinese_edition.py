@@ -38,6 +38,7 @@ exclude_patterns: [_build, locales, _ext]
 execute:
   execute_notebooks: cache
 sphinx:
+  extra_extensions: [sphinx_exercise]
   local_extensions:
     translated_glue: _ext
     chinese_edition: _ext
@@ -48,9 +49,17 @@ sphinx:
 """
 SENTENCE = "The answer is {glue:text}`answer:.2f` today."
 PHRASE = "It runs {glue:text}`verdict`."  # a glued phrase with its Chinese
+# Messages Sphinx makes only with the extension's help: a table of contents'
+# caption (in the root page's catalog), an exercise's title, an image's alt text.
+CAPTION, EXERCISE, ALT = "Part one", "Running parity", "A rising line."
 TRANSLATIONS = {
     "Intro": "简介",
+    CAPTION: "第一部分",
     "A chapter": "一章",
+    EXERCISE: "奇偶校验",
+    "Do it.": "做吧。",
+    ALT: "一条上升的线。",
+    "A line.": "一条线。",
     SENTENCE: "今天的答案是 {glue:text}`answer:.2f`。",
     PHRASE: "它运行得{glue:text}`verdict`。",
     "It has two items:": "它有两项：",
@@ -66,7 +75,8 @@ def make_course(tmp_path: Path, skip: str | None = None, fuzzy: str | None = Non
     shutil.copytree(ROOT / "_ext", course / "_ext")
     (course / "_config.yml").write_text(CONFIG)
     (course / "_toc.yml").write_text(
-        "format: jb-book\nroot: book/intro\nchapters:\n  - file: book/chapter\n"
+        "format: jb-book\nroot: book/intro\nparts:\n"
+        f"  - caption: {CAPTION}\n    chapters:\n      - file: book/chapter\n"
     )
     (course / "book" / "intro.md").write_text("# Intro\n")
     nb = nbformat.v4.new_notebook(
@@ -77,11 +87,21 @@ def make_course(tmp_path: Path, skip: str | None = None, fuzzy: str | None = Non
                 "glue('verdict', 'fast', display=False, chinese='很快')"
             ),
             nbformat.v4.new_markdown_cell("It has two items:\n\n- one\n- two"),
+            nbformat.v4.new_markdown_cell(f"```{{exercise}} {EXERCISE}\n\nDo it.\n```"),
+            nbformat.v4.new_code_cell(
+                "import matplotlib.pyplot as plt\nplt.plot([0, 1]);",
+                metadata={
+                    "mystnb": {
+                        "figure": {"caption": "A line.", "name": "fig-line"},
+                        "image": {"alt": ALT},
+                    }  # fmt: skip
+                },
+            ),
         ],
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
     )
     nbformat.write(nb, course / "book" / "chapter.ipynb")
-    pages = {"book/intro": ["Intro"], "book/chapter": list(TRANSLATIONS)[1:]}
+    pages = {"book/intro": ["Intro", CAPTION], "book/chapter": list(TRANSLATIONS)[2:]}
     for page, messages in pages.items():
         catalog = Catalog(locale="zh_CN")
         for message in messages:
@@ -149,6 +169,10 @@ def test_the_chinese_edition_is_built_beside_the_english_one(tmp_path):
     assert 'href="../zh_CN/book/chapter.html"' in english
     assert 'href="../../book/chapter.html"' in chinese
     assert 'lang="zh-CN"' in chinese
+    # the caption, the exercise's title and the image's alt text translated
+    assert CAPTION in english and "第一部分" in chinese and CAPTION not in chinese
+    assert EXERCISE in english and "奇偶校验" in chinese and EXERCISE not in chinese
+    assert f'alt="{ALT}"' in english and 'alt="一条上升的线。"' in chinese
 
 
 @pytest.mark.slow

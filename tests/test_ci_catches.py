@@ -498,3 +498,31 @@ def test_a_real_build_of_a_bad_chapter_fails_and_of_a_good_one_passes(tmp_path):
         "writes to stderr",
     ):
         assert any(message in problem for problem in problems), (message, problems)
+
+
+@pytest.mark.parametrize("closes, problems", [(True, 0), (False, 1)])
+def test_a_notebooks_own_glue_and_close_helper_counts_only_if_it_closes(
+    tmp_path, closes, problems
+):
+    close = "\n    plt.close(fig)" if closes else ""
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "import matplotlib.pyplot as plt\nfrom rnn_lib import glue\n\n\n"
+                f"def glue_figure(name, fig):\n    glue(name, fig, display=False){close}"
+            ),
+            nbformat.v4.new_code_cell(
+                "from rnn_lib import plotting\n"
+                "glue_figure('ch1_fig', plotting.plot_unrolled_rnn(2))"
+            ),
+        ]
+    )
+    path = tmp_path / "chapter.ipynb"
+    nbformat.write(nb, path)
+    found = notebook_rules._drawing_cell_problems(path, "chapter.ipynb")
+    assert len(found) == problems, found
+
+
+def test_chinese_exercise_numbers_are_not_typed_numbers():
+    assert notebook_rules.typed_numbers("见练习 7.5 至 7.7 与检查 3.1。") == []
+    assert notebook_rules.typed_numbers("损失为 1.55 奈特。") == ["1.55"]
