@@ -63,31 +63,29 @@ def test_setup_notebook_sets_the_cpu_threads():
         torch.set_num_threads(before)
 
 
-def test_glue_records_for_the_book_when_myst_nb_is_there(monkeypatch):
-    recorded = []
+@pytest.fixture
+def recorded_glue(monkeypatch):
+    """What rnn_lib.glue hands to myst-nb's glue: (name, value, display) tuples."""
     import myst_nb
 
+    recorded = []
     monkeypatch.setattr(
         myst_nb,
         "glue",
         lambda name, value, display=True: recorded.append((name, value, display)),
     )
+    return recorded
+
+
+def test_glue_records_for_the_book_when_myst_nb_is_there(recorded_glue):
     rnn_lib.glue("loss", 1.5, display=False)
-    assert recorded == [("loss", 1.5, False)]
+    assert recorded_glue == [("loss", 1.5, False)]
 
 
-def test_glue_records_a_phrase_in_chinese_beside_it(monkeypatch):
-    recorded = []
-    import myst_nb
-
-    monkeypatch.setattr(
-        myst_nb,
-        "glue",
-        lambda name, value, display=True: recorded.append((name, value, display)),
-    )
+def test_glue_records_a_phrase_in_chinese_beside_it(recorded_glue):
     rnn_lib.glue("speed", "twice as fast", display=False, chinese="快一倍")
     suffix = rnn_lib.environment.CHINESE_SUFFIX
-    assert sorted(recorded) == [
+    assert sorted(recorded_glue) == [
         ("speed", "twice as fast", False),
         ("speed" + suffix, "快一倍", False),
     ]
